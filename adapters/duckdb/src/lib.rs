@@ -1,0 +1,269 @@
+//! pushdown's embedded warehouse: DuckDB in the agent's own process.
+//!
+//! DuckDB's API is blocking, so every call runs on tokio's blocking pool and
+//! never stalls the runtime's workers. One connection serves the whole run:
+//! pushdown submits its statements one transaction at a time, and DuckDB
+//! itself parallelises each statement across cores.
+//!
+//! Settings (from the target's table in `pushdown.toml`):
+//! * `path`: the database file, relative to the project directory;
+//!   `PUSHDOWN_DUCKDB_PATH` overrides it (deployments and outside checks);
+//!   `:memory:` for a throwaway database.
+//! * `threads`, `memory_limit`: passed to DuckDB when set.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use duckdb::Connection;
+use duckdb::types::{TimeUnit, ValueRef};
+use pushdown_adapter::{
+    Decimal, Dialect, ErrorKind, Result, Rows, Value, Warehouse, WarehouseError,
+};
+
+/// The environment variable that overrides the database file of a duckdb target.
+pub const PATH_ENV: &str = "PUSHDOWN_DUCKDB_PATH";
+
+/// Where the database lives, resolved from the target's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuckDbSettings {
+    pub path: Option<PathBuf>,
+    pub threads: Option<u32>,
+    pub memory_limit: Option<String>,
+}
+
+impl DuckDbSettings {
+    /// Reads the target's settings; `project_dir` anchors a relative path.
+    /// Unknown keys are an error so a typo does not silently pick a default.
+    pub fn from_settings(
+        settings: &BTreeMap<String, String>,
+        project_dir: &Path,
+    ) -> std::result::Result<Self, String> {
+        let mut out = DuckDbSettings {
+            path: None,
+            threads: None,
+            memory_limit: None,
+        };
+        for (key, value) in settings {
+            match key.as_str() {
+                "path" => out.path = Some(resolve(value, project_dir)),
+                "threads" => {
+                    out.threads =
+                        Some(value.parse().map_err(|_| {
+                            format!("`threads` must be a whole number, got `{value}`")
+                        })?)
+                }
+                "memory_limit" => out.memory_limit = Some(value.clone()),
+                other => {
+                    return Err(format!(
+                        "unknown duckdb setting `{other}` (known: path, threads, memory_limit)"
+                    ));
+                }
+            }
+        }
+        if let Ok(path) = std::env::var(PATH_ENV) {
+            if !path.is_empty() {
+                out.path = Some(resolve(&path, &std::env::current_dir().unwrap_or_default()));
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn resolve(value: &str, base: &Path) -> PathBuf {
+    if value == ":memory:" {
+        return PathBuf::from(value);
+    }
+    let p = PathBuf::from(value);
+    if p.is_absolute() { p } else { base.join(p) }
+}
+
+/// An open DuckDB database.
+pub struct DuckDb {
+    conn: Arc<Mutex<Connection>>,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for DuckDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DuckDb").field("path", &self.path).finish()
+    }
+}
+
+impl DuckDb {
+    pub async fn open(settings: DuckDbSettings) -> Result<Self> {
+        tokio::task::spawn_blocking(move || Self::open_blocking(settings))
+            .await
+            .map_err(|e| {
+                WarehouseError::new(
+                    ErrorKind::Connection,
+                    format!("duckdb open task failed: {e}"),
+                )
+            })?
+    }
+
+    fn open_blocking(settings: DuckDbSettings) -> Result<Self> {
+        let conn = match &settings.path {
+            Some(p) if p.as_os_str() != ":memory:" => {
+                if let Some(dir) = p.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        WarehouseError::new(
+                            ErrorKind::Connection,
+                            format!("cannot create {}: {e}", dir.display()),
+                        )
+                    })?;
+                }
+                Connection::open(p)
+            }
+            _ => Connection::open_in_memory(),
+        }
+        .map_err(|e| {
+            let at = settings
+                .path
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or(":memory:".into());
+            WarehouseError::new(
+                ErrorKind::Connection,
+                format!("cannot open duckdb database {at}: {e}"),
+            )
+        })?;
+        let mut pragmas = String::new();
+        if let Some(t) = settings.threads {
+            pragmas.push_str(&format!("SET threads = {t};"));
+        }
+        if let Some(m) = &settings.memory_limit {
+            pragmas.push_str(&format!("SET memory_limit = '{}';", m.replace('\'', "''")));
+        }
+        if !pragmas.is_empty() {
+            conn.execute_batch(&pragmas)
+                .map_err(|e| WarehouseError::new(ErrorKind::Connection, e.to_string()))?;
+        }
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path: settings.path,
+        })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock poisons it; the connection itself
+            // is still usable, and a failed transaction was rolled back.
+            let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&guard)
+        })
+        .await
+        .map_err(|e| {
+            WarehouseError::new(ErrorKind::Connection, format!("duckdb task failed: {e}"))
+        })?
+    }
+}
+
+fn statement_error(e: duckdb::Error) -> WarehouseError {
+    let message = e.to_string();
+    // DuckDB reports write-write conflicts between transactions this way; the
+    // same transaction retried later succeeds.
+    let kind = if message.contains("Conflict on") || message.contains("write-write conflict") {
+        ErrorKind::Transient
+    } else {
+        ErrorKind::Statement
+    };
+    WarehouseError::new(kind, message)
+}
+
+#[async_trait]
+impl Warehouse for DuckDb {
+    fn dialect(&self) -> Dialect {
+        Dialect::DuckDb
+    }
+
+    async fn execute(&self, statements: &[String]) -> Result<()> {
+        let statements = statements.to_vec();
+        self.blocking(move |conn| {
+            conn.execute_batch("BEGIN TRANSACTION")
+                .map_err(statement_error)?;
+            for (i, sql) in statements.iter().enumerate() {
+                if let Err(e) = conn.execute_batch(sql) {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    return Err(statement_error(e).at_statement(i));
+                }
+            }
+            conn.execute_batch("COMMIT").map_err(|e| {
+                let _ = conn.execute_batch("ROLLBACK");
+                statement_error(e)
+            })
+        })
+        .await
+    }
+
+    async fn query(&self, sql: &str) -> Result<Rows> {
+        let sql = sql.to_string();
+        self.blocking(move |conn| {
+            let mut stmt = conn.prepare(&sql).map_err(statement_error)?;
+            let mut rows = stmt.query([]).map_err(statement_error)?;
+            let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(statement_error)? {
+                let mut values = Vec::with_capacity(columns.len());
+                for i in 0..columns.len() {
+                    values.push(convert(row.get_ref(i).map_err(statement_error)?));
+                }
+                out.push(values);
+            }
+            Ok(Rows { columns, rows: out })
+        })
+        .await
+    }
+}
+
+fn convert(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Boolean(b) => Value::Bool(b),
+        ValueRef::TinyInt(i) => Value::Int(i.into()),
+        ValueRef::SmallInt(i) => Value::Int(i.into()),
+        ValueRef::Int(i) => Value::Int(i.into()),
+        ValueRef::BigInt(i) => Value::Int(i),
+        ValueRef::UTinyInt(i) => Value::Int(i.into()),
+        ValueRef::USmallInt(i) => Value::Int(i.into()),
+        ValueRef::UInt(i) => Value::Int(i.into()),
+        ValueRef::UBigInt(i) => i64::try_from(i)
+            .map(Value::Int)
+            .unwrap_or(Value::Text(i.to_string())),
+        ValueRef::HugeInt(i) => i64::try_from(i)
+            .map(Value::Int)
+            .unwrap_or(Value::Text(i.to_string())),
+        ValueRef::UHugeInt(i) => i64::try_from(i)
+            .map(Value::Int)
+            .unwrap_or(Value::Text(i.to_string())),
+        ValueRef::Float(f) => Value::Float(f.into()),
+        ValueRef::Double(f) => Value::Float(f),
+        ValueRef::Decimal(d) => {
+            let text = d.to_string();
+            text.parse::<Decimal>()
+                .map(Value::Decimal)
+                .unwrap_or(Value::Text(text))
+        }
+        ValueRef::Timestamp(unit, n) => {
+            let micros = unit.to_micros(n);
+            chrono::DateTime::from_timestamp_micros(micros)
+                .map(|t| Value::Timestamp(t.naive_utc()))
+                .unwrap_or(Value::Null)
+        }
+        ValueRef::Date32(days) => chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163)
+            .map(Value::Date)
+            .unwrap_or(Value::Null),
+        ValueRef::Text(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
+        ValueRef::Time64(TimeUnit::Microsecond, n) => Value::Text(format!("{n}us")),
+        other => Value::Text(format!("{other:?}")),
+    }
+}

@@ -1,0 +1,1 @@
+SELECT {{ q.id("checksum") }} FROM {{ q.table("audit", "landed_files") }}

@@ -1,0 +1,59 @@
+//! The adapters compiled into this binary, by the name a target uses.
+//!
+//! This is the only place that knows concrete adapters; everything else talks
+//! to `dyn Warehouse`. Each adapter is a cargo feature, so a deployment can
+//! build only the one it needs.
+
+use pushdown_adapter::Warehouse;
+
+use crate::config::{Project, Target};
+use crate::error::{ConfigProblem, Error, FailureKind, Result};
+
+/// Adapter names this build knows, compiled in or not.
+pub const KNOWN: &[&str] = &["duckdb"];
+
+pub async fn connect(project: &Project, target: &Target) -> Result<Box<dyn Warehouse>> {
+    let bad_setting = |message: String| {
+        Error::config(ConfigProblem {
+            file: project.file.clone(),
+            line: None,
+            field: Some(format!("targets.{}", target.name)),
+            message,
+        })
+    };
+    let refused = |e: pushdown_adapter::WarehouseError| {
+        let kind = if e.is_retryable() {
+            FailureKind::Transient
+        } else {
+            FailureKind::Warehouse
+        };
+        Error::run(
+            kind,
+            format!("target `{}` ({}): {e}", target.name, target.adapter),
+        )
+    };
+    match target.adapter.as_str() {
+        #[cfg(feature = "duckdb-system")]
+        "duckdb" => {
+            let settings =
+                pushdown_duckdb::DuckDbSettings::from_settings(&target.settings, &project.dir)
+                    .map_err(bad_setting)?;
+            Ok(Box::new(
+                pushdown_duckdb::DuckDb::open(settings)
+                    .await
+                    .map_err(refused)?,
+            ))
+        }
+        other if KNOWN.contains(&other) => Err(Error::Usage(format!(
+            "target `{}` uses the `{other}` adapter, which this build of pushdown does not include (rebuild with `--features {other}`)",
+            target.name
+        ))),
+        other => {
+            let _ = (&bad_setting, &refused);
+            Err(bad_setting(format!(
+                "unknown adapter `{other}` (known: {})",
+                KNOWN.join(", ")
+            )))
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! `pushdown land`: raw files into the warehouse, exactly once, nothing lost.
+//!
+//! A blocking reader thread prepares file N+1 (hash, decode, parse, check,
+//! tokenize, stage) while the warehouse loads file N. Each file's records,
+//! rejects and ledger row commit in one transaction, keyed by the SHA-256 of
+//! the file's bytes: a crash leaves a file either fully landed or not at all,
+//! and a rerun lands exactly what is missing.
+
+pub mod lines;
+pub mod pii;
+pub mod prepare;
+pub mod scan;
+pub mod validate;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pushdown_adapter::Warehouse;
+use serde::Serialize;
+
+use crate::config::Project;
+use crate::error::{Error, FailureKind, Result};
+use crate::progress::Progress;
+use crate::run::RunContext;
+use crate::sql::{
+    CreateLandingTables, CreateRawTable, CreateSchema, LandedChecksums, LoadFile, Q,
+    RecordSkippedFile, Statement,
+};
+use crate::warehouse::{Exec, WarehouseExt};
+use pii::Tokenizer;
+use prepare::{FileError, Prepared};
+
+/// What landing did, per source and in total.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct LandReport {
+    pub files_loaded: u64,
+    pub files_skipped: u64,
+    pub rows: u64,
+    pub rejects: u64,
+    pub sources: BTreeMap<String, SourceCounts>,
+    /// Files that could not be read as a whole; the others still landed.
+    pub file_errors: Vec<String>,
+    pub ignored: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct SourceCounts {
+    pub files_loaded: u64,
+    pub files_skipped: u64,
+    pub rows: u64,
+    pub rejects: u64,
+    pub skipped_files: Vec<String>,
+}
+
+/// Creates the raw schema, the raw tables, the rejects table and the ledger.
+pub async fn ensure_tables(wh: &dyn Warehouse, project: &Project) -> Result<()> {
+    let d = wh.dialect();
+    let q = Q::new(d);
+    let mut statements = Vec::new();
+    for schema in ["raw", "audit"] {
+        statements.extend(
+            CreateSchema {
+                schema: schema.into(),
+            }
+            .render(d),
+        );
+    }
+    statements.extend(CreateLandingTables.render(d));
+    for s in &project.sources {
+        statements.extend(
+            CreateRawTable {
+                table: q.table("raw", &s.name),
+                json: s.format.lands_as_json(),
+                columns: s.columns.clone(),
+            }
+            .render(d),
+        );
+    }
+    wh.run(Exec::new("create raw tables", statements)).await
+}
+
+pub async fn land(
+    wh: &dyn Warehouse,
+    project: &Project,
+    run: &RunContext,
+    progress: &Progress,
+) -> Result<LandReport> {
+    let tokenizer = project.pii_key()?.map(|k| Tokenizer::new(&k));
+    ensure_tables(wh, project).await?;
+    let d = wh.dialect();
+    let q = Q::new(d);
+    let landed = wh
+        .fetch("read the landing ledger", &LandedChecksums.render(d)[0])
+        .await?;
+    let mut loaded: HashSet<String> = landed
+        .rows
+        .iter()
+        .filter_map(|r| r[0].as_str().map(str::to_owned))
+        .collect();
+
+    let scan = scan::scan(&project.landing, &project.sources).map_err(|e| {
+        Error::run(
+            FailureKind::Input,
+            format!(
+                "cannot read the landing zone {}: {e}",
+                project.landing.display()
+            ),
+        )
+    })?;
+    let mut report = LandReport {
+        ignored: scan.ignored,
+        ..Default::default()
+    };
+    for ignored in &report.ignored {
+        tracing::warn!(path = %ignored, "ignored in the landing zone");
+    }
+    let staging_root = project.target_dir.join("staging");
+    // Staged batches of a crashed run are never needed again: their files
+    // were not recorded in the ledger, so this run prepares them afresh.
+    let _ = std::fs::remove_dir_all(&staging_root);
+    let staging = staging_root.join(&run.run_id);
+    std::fs::create_dir_all(&staging).map_err(|e| {
+        Error::run(
+            FailureKind::Input,
+            format!(
+                "cannot create the staging folder {}: {e}",
+                staging.display()
+            ),
+        )
+    })?;
+
+    let total_bytes: u64 = scan
+        .jobs
+        .iter()
+        .filter_map(|j| std::fs::metadata(&j.path).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = progress.bar("landing", total_bytes);
+
+    // The reader thread runs at most two files ahead of the loader.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Prepared, FileError>>(2);
+    let sources = Arc::new(project.sources.clone());
+    let jobs = scan.jobs;
+    let staging_dir: PathBuf = staging.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        for (i, job) in jobs.into_iter().enumerate() {
+            let source = sources
+                .iter()
+                .find(|s| s.name == job.source)
+                .expect("scanned from these sources");
+            let prepared = prepare::prepare(
+                job,
+                source,
+                tokenizer.as_ref(),
+                &staging_dir,
+                &format!("{i:06}"),
+            );
+            if tx.blocking_send(prepared).is_err() {
+                return;
+            }
+        }
+    });
+
+    let mut outcome = Ok(());
+    while let Some(prepared) = rx.recv().await {
+        let p = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(file = %e.file, error = %e.message, "file not landed");
+                report.file_errors.push(e.to_string());
+                continue;
+            }
+        };
+        bar.inc(p.bytes);
+        let counts = report.sources.entry(p.job.source.clone()).or_default();
+        if loaded.contains(&p.checksum) {
+            tracing::info!(file = %p.job.rel, checksum = %p.checksum, "skipped: this content was landed before");
+            let skip = RecordSkippedFile {
+                run_id: run.run_id.clone(),
+                source: p.job.source.clone(),
+                file: p.job.rel.clone(),
+                checksum: p.checksum.clone(),
+                at: chrono::Utc::now().naive_utc(),
+            };
+            if let Err(e) = wh
+                .run(Exec::new(
+                    format!("record skipped file {}", p.job.rel),
+                    skip.render(d),
+                ))
+                .await
+            {
+                outcome = Err(e);
+                break;
+            }
+            counts.files_skipped += 1;
+            counts.skipped_files.push(p.job.rel.clone());
+            report.files_skipped += 1;
+            remove_staged(&p);
+            continue;
+        }
+        match load_one(wh, &q, project, run, &p).await {
+            Ok(()) => {
+                tracing::info!(file = %p.job.rel, rows = p.rows, rejects = p.rejects, "landed");
+                counts.files_loaded += 1;
+                counts.rows += p.rows;
+                counts.rejects += p.rejects;
+                report.files_loaded += 1;
+                report.rows += p.rows;
+                report.rejects += p.rejects;
+                loaded.insert(p.checksum.clone());
+                remove_staged(&p);
+            }
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    drop(rx);
+    let _ = reader.await;
+    bar.finish();
+    let _ = std::fs::remove_dir_all(&staging);
+    outcome?;
+    Ok(report)
+}
+
+async fn load_one(
+    wh: &dyn Warehouse,
+    q: &Q,
+    project: &Project,
+    run: &RunContext,
+    p: &Prepared,
+) -> Result<()> {
+    let source = project
+        .source(&p.job.source)
+        .expect("prepared from a configured source");
+    let stage_err = |e: pushdown_adapter::WarehouseError| {
+        Error::run(
+            if e.is_retryable() {
+                FailureKind::Transient
+            } else {
+                FailureKind::Warehouse
+            },
+            format!("{}: staging failed: {e}", p.job.rel),
+        )
+    };
+    let staged_rows = if p.rows > 0 {
+        wh.stage(&p.staged_rows).await.map_err(stage_err)?
+    } else {
+        String::new()
+    };
+    let staged_rejects = if p.rejects > 0 {
+        wh.stage(&p.staged_rejects).await.map_err(stage_err)?
+    } else {
+        String::new()
+    };
+    let now = chrono::Utc::now().naive_utc();
+    let load = LoadFile {
+        table: q.table("raw", &source.name),
+        json: source.format.lands_as_json(),
+        columns: source.columns.clone(),
+        staged_rows: staged_rows.clone(),
+        staged_rejects: staged_rejects.clone(),
+        rows: p.rows,
+        rejects: p.rejects,
+        bytes: p.bytes,
+        source: source.name.clone(),
+        file: p.job.rel.clone(),
+        checksum: p.checksum.clone(),
+        batch_id: run.run_id.clone(),
+        run_id: run.run_id.clone(),
+        ingested_at: now,
+        ingest_date: now.date(),
+    };
+    let result = wh
+        .run(Exec::new(
+            format!("land {}", p.job.rel),
+            load.render(q.dialect),
+        ))
+        .await;
+    for loc in [staged_rows, staged_rejects] {
+        if !loc.is_empty() {
+            let _ = wh.unstage(&loc).await;
+        }
+    }
+    result
+}
+
+fn remove_staged(p: &Prepared) {
+    let _ = std::fs::remove_file(&p.staged_rows);
+    let _ = std::fs::remove_file(&p.staged_rejects);
+}

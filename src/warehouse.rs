@@ -1,0 +1,75 @@
+//! The core's side of the warehouse boundary: submitting rendered statements
+//! with enough context that a failure names what to fix.
+
+use async_trait::async_trait;
+use pushdown_adapter::{Rows, Warehouse, WarehouseError};
+
+use crate::error::{Error, FailureKind, Result};
+use crate::sql::shorten;
+
+/// A batch of statements that must commit together, and what it is for
+/// (`model dw.fact_orders (models/dw/fact_orders.sql)`, `land orders/...`).
+pub struct Exec {
+    pub what: String,
+    pub statements: Vec<String>,
+}
+
+impl Exec {
+    pub fn new(what: impl Into<String>, statements: Vec<String>) -> Self {
+        Self {
+            what: what.into(),
+            statements,
+        }
+    }
+}
+
+#[async_trait]
+pub trait WarehouseExt {
+    /// Runs the batch atomically; an error names the batch and the statement.
+    async fn run(&self, exec: Exec) -> Result<()>;
+    /// Runs one query; an error names what it was for.
+    async fn fetch(&self, what: &str, sql: &str) -> Result<Rows>;
+}
+
+pub fn failure(what: &str, statements: &[String], e: &WarehouseError) -> Error {
+    let kind = if e.is_retryable() {
+        FailureKind::Transient
+    } else {
+        FailureKind::Warehouse
+    };
+    let at = match e.statement {
+        Some(i) if i < statements.len() => {
+            format!(
+                " at statement {} of {} `{}`",
+                i + 1,
+                statements.len(),
+                shorten(&statements[i])
+            )
+        }
+        _ if statements.len() == 1 => format!(" running `{}`", shorten(&statements[0])),
+        _ => String::new(),
+    };
+    Error::run(
+        kind,
+        format!("{what}: the warehouse refused it{at}: {}", e.message.trim()),
+    )
+}
+
+#[async_trait]
+impl<W: Warehouse + ?Sized> WarehouseExt for W {
+    async fn run(&self, exec: Exec) -> Result<()> {
+        if exec.statements.is_empty() {
+            return Ok(());
+        }
+        tracing::debug!(what = %exec.what, statements = exec.statements.len(), "submit");
+        self.execute(&exec.statements)
+            .await
+            .map_err(|e| failure(&exec.what, &exec.statements, &e))
+    }
+
+    async fn fetch(&self, what: &str, sql: &str) -> Result<Rows> {
+        self.query(sql)
+            .await
+            .map_err(|e| failure(what, &[sql.to_string()], &e))
+    }
+}
