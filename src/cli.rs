@@ -8,11 +8,13 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Project;
+use crate::error::FailureKind;
 use crate::error::{Error, Result};
 use crate::land::{self, LandReport};
 use crate::progress::Progress;
 use crate::result::{RunError, RunResult, SCHEMA_VERSION};
 use crate::run::RunContext;
+use crate::transform::{Engine, Mode, TransformReport};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -29,6 +31,83 @@ pub struct Cli {
 pub enum Command {
     /// Land new raw files of the landing zone into the warehouse's raw tables.
     Land(RunArgs),
+    /// Run the models inside the warehouse.
+    Transform(TransformArgs),
+    /// Land, then transform: the job one Airflow task or Actions step runs.
+    Run(TransformArgs),
+    /// Print the statements a run would submit, without connecting anywhere.
+    Render(RenderArgs),
+    /// Check config, models, the DAG and every template; no secrets, no connection.
+    Validate(ProjectArg),
+    /// List recent runs from the warehouse's audit tables.
+    Status(StatusArgs),
+    /// Scaffold a new project that runs as it is.
+    Init(InitArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ProjectArg {
+    /// The project directory (holding pushdown.toml).
+    #[arg(long, default_value = ".")]
+    pub project: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TransformArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[arg(long, value_enum, default_value_t = ModeArg::Incremental)]
+    pub mode: ModeArg,
+    /// First partition of a backfill (YYYY-MM-DD).
+    #[arg(long)]
+    pub start: Option<chrono::NaiveDate>,
+    /// Last partition of a backfill, inclusive (YYYY-MM-DD).
+    #[arg(long)]
+    pub end: Option<chrono::NaiveDate>,
+    /// Models to run: `name`, `schema.name`, `+x` (with what x needs), `x+` (with what reads x).
+    #[arg(long, num_args = 1..)]
+    pub select: Vec<String>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeArg {
+    Incremental,
+    Backfill,
+    FullRefresh,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RenderArgs {
+    #[arg(long, default_value = ".")]
+    pub project: PathBuf,
+    /// duckdb, snowflake or bigquery.
+    #[arg(long, default_value = "duckdb")]
+    pub dialect: String,
+    #[arg(long, value_enum, default_value_t = ModeArg::FullRefresh)]
+    pub mode: ModeArg,
+    #[arg(long)]
+    pub start: Option<chrono::NaiveDate>,
+    #[arg(long)]
+    pub end: Option<chrono::NaiveDate>,
+    #[arg(long, num_args = 1..)]
+    pub select: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StatusArgs {
+    #[arg(long, default_value = ".")]
+    pub project: PathBuf,
+    #[arg(long)]
+    pub target: Option<String>,
+    /// How many runs to list.
+    #[arg(long, default_value_t = 10)]
+    pub limit: u32,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InitArgs {
+    /// Where to create the project (must not exist or be empty).
+    pub dir: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -93,40 +172,214 @@ fn init_logging(format: LogFormat) -> Progress {
     }
 }
 
+impl TransformArgs {
+    fn mode(&self) -> Result<Mode> {
+        mode_of(self.mode, self.start, self.end)
+    }
+}
+
+fn mode_of(
+    mode: ModeArg,
+    start: Option<chrono::NaiveDate>,
+    end: Option<chrono::NaiveDate>,
+) -> Result<Mode> {
+    match (mode, start, end) {
+        (ModeArg::Backfill, Some(start), Some(end)) if start <= end => {
+            Ok(Mode::Backfill { start, end })
+        }
+        (ModeArg::Backfill, Some(s), Some(e)) => {
+            Err(Error::Usage(format!("--start {s} is after --end {e}")))
+        }
+        (ModeArg::Backfill, _, _) => Err(Error::Usage(
+            "--mode backfill needs --start YYYY-MM-DD and --end YYYY-MM-DD".into(),
+        )),
+        (_, None, None) => Ok(match mode {
+            ModeArg::FullRefresh => Mode::FullRefresh,
+            _ => Mode::Incremental,
+        }),
+        _ => Err(Error::Usage(
+            "--start and --end go with --mode backfill".into(),
+        )),
+    }
+}
+
 async fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Land(args) => {
             let progress = init_logging(args.log_format);
-            let project = Project::load(&args.project)?;
-            let target = project.target(args.target.as_deref())?.clone();
-            let run = RunContext::new(&target.name);
-            let outcome = async {
-                let wh = crate::adapters::connect(&project, &target).await?;
-                land::land(wh.as_ref(), &project, &run, &progress).await
-            }
-            .await;
-            finish(
-                &project,
-                &run,
-                "land",
-                &args,
-                outcome.as_ref().ok().cloned(),
-                outcome.as_ref().err(),
-            )?;
-            let report = outcome?;
-            print_land(&report);
-            if !report.file_errors.is_empty() {
-                return Err(Error::run(
-                    crate::error::FailureKind::Input,
-                    format!(
-                        "{} file(s) could not be read and were not landed:\n  {}",
-                        report.file_errors.len(),
-                        report.file_errors.join("\n  ")
-                    ),
-                ));
-            }
-            Ok(())
+            execute(&args, None, &[], progress, true, false).await
         }
+        Command::Transform(args) => {
+            let progress = init_logging(args.run.log_format);
+            execute(
+                &args.run,
+                Some(args.mode()?),
+                &args.select,
+                progress,
+                false,
+                true,
+            )
+            .await
+        }
+        Command::Run(args) => {
+            let progress = init_logging(args.run.log_format);
+            execute(
+                &args.run,
+                Some(args.mode()?),
+                &args.select,
+                progress,
+                true,
+                true,
+            )
+            .await
+        }
+        Command::Render(args) => crate::render::render(
+            &args.project,
+            &args.dialect,
+            mode_of(args.mode, args.start, args.end)?,
+            &args.select,
+        ),
+        Command::Validate(args) => crate::render::validate(&args.project),
+        Command::Status(args) => {
+            init_logging(LogFormat::Text);
+            crate::status::status(&args.project, args.target.as_deref(), args.limit).await
+        }
+        Command::Init(args) => crate::init::init(&args.dir),
+    }
+}
+
+/// Lands and/or transforms, always writing the result file and the run's
+/// audit rows, whatever the outcome.
+async fn execute(
+    args: &RunArgs,
+    mode: Option<Mode>,
+    select: &[String],
+    progress: Progress,
+    land: bool,
+    transform: bool,
+) -> Result<()> {
+    let project = Project::load(&args.project)?;
+    let dag = if transform {
+        Some(crate::transform::load(&project)?)
+    } else {
+        None
+    };
+    let selected = match &dag {
+        Some(d) => crate::transform::select(d, select)?,
+        None => Default::default(),
+    };
+    if land {
+        // A missing PII key is a config error, found before anything is written.
+        project.pii_key()?;
+    }
+    let target = project.target(args.target.as_deref())?.clone();
+    let run = RunContext::new(&target.name);
+    let command = match (land, transform) {
+        (true, true) => "run",
+        (true, false) => "land",
+        _ => "transform",
+    };
+    let mut land_report: Option<LandReport> = None;
+    let mut transform_report: Option<TransformReport> = None;
+    let outcome: Result<()> = async {
+        let wh = crate::adapters::connect(&project, &target).await?;
+        if land {
+            let r = land::land(wh.as_ref(), &project, &run, &progress).await?;
+            print_land(&r);
+            land_report = Some(r);
+        }
+        if let (Some(dag), Some(mode)) = (&dag, mode) {
+            let mut engine = Engine::new(wh.as_ref(), &project, dag, &run, mode, selected.clone());
+            engine.begin(command).await?;
+            let result = engine.run_models().await;
+            let error = match &result {
+                Ok(r) => gate_error(r),
+                Err(e) => Some(Error::run(
+                    e.failure_kind().unwrap_or(FailureKind::Internal),
+                    e.to_string(),
+                )),
+            };
+            engine.finish(error.as_ref()).await?;
+            let r = result?;
+            print_transform(&r);
+            transform_report = Some(r);
+            if let Some(e) = error {
+                return Err(e);
+            }
+        }
+        if let Some(l) = land_report.as_ref().filter(|l| !l.file_errors.is_empty()) {
+            return Err(Error::run(
+                FailureKind::Input,
+                format!(
+                    "{} file(s) could not be read and were not landed:\n  {}",
+                    l.file_errors.len(),
+                    l.file_errors.join("\n  ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+    .await;
+    finish(
+        &project,
+        &run,
+        command,
+        args,
+        mode,
+        land_report,
+        transform_report,
+        outcome.as_ref().err(),
+    )?;
+    outcome
+}
+
+/// A failed gate fails the run, naming the check, the model and the count.
+fn gate_error(r: &TransformReport) -> Option<Error> {
+    let failed: Vec<String> = r
+        .models
+        .iter()
+        .filter(|m| m.status == "failed")
+        .flat_map(|m| {
+            m.checks
+                .iter()
+                .filter(|c| c.status == "fail")
+                .map(move |c| {
+                    format!(
+                        "model {}: check `{}` failed with {} offending",
+                        m.model, c.name, c.offending
+                    )
+                })
+        })
+        .collect();
+    (!failed.is_empty()).then(|| {
+        Error::run(
+            FailureKind::Gate,
+            format!(
+                "quality gate failed, nothing downstream was published:\n  {}",
+                failed.join("\n  ")
+            ),
+        )
+    })
+}
+
+fn print_transform(r: &TransformReport) {
+    for m in &r.models {
+        let checks = m
+            .checks
+            .iter()
+            .filter(|c| c.status != "pass")
+            .map(|c| format!(" {}={}({})", c.name, c.status, c.offending))
+            .collect::<String>();
+        eprintln!(
+            "{:<32} {:<10} {:<11} +{} ~{} -{} partitions={}{checks}",
+            m.model,
+            m.status,
+            m.build,
+            m.rows_inserted,
+            m.rows_updated,
+            m.rows_deleted,
+            m.partitions_count
+        );
     }
 }
 
@@ -138,24 +391,19 @@ fn print_land(r: &LandReport) {
 }
 
 /// Writes the result file whatever the outcome.
+#[allow(clippy::too_many_arguments)]
 fn finish(
     project: &Project,
     run: &RunContext,
     command: &str,
     args: &RunArgs,
+    mode: Option<Mode>,
     land: Option<LandReport>,
+    transform: Option<TransformReport>,
     error: Option<&Error>,
 ) -> Result<()> {
     let now = chrono::Utc::now().naive_utc();
-    let error = error.map(RunError::from).or_else(|| {
-        land.as_ref()
-            .filter(|l| !l.file_errors.is_empty())
-            .map(|l| RunError {
-                kind: "input".into(),
-                message: format!("files not landed: {}", l.file_errors.join("; ")),
-                retryable: false,
-            })
-    });
+    let (start, end) = mode.map(|m| m.range()).unwrap_or((None, None));
     let result = RunResult {
         schema_version: SCHEMA_VERSION,
         pushdown_version: env!("CARGO_PKG_VERSION"),
@@ -163,22 +411,22 @@ fn finish(
         run_id: run.run_id.clone(),
         project: project.name.clone(),
         target: run.target.clone(),
-        mode: None,
-        start: None,
-        end: None,
+        mode: mode.map(|m| m.name().to_string()),
+        start: start.map(|d| d.to_string()),
+        end: end.map(|d| d.to_string()),
         status: if error.is_none() { "success" } else { "failed" },
         started_at: run.started_at.and_utc().to_rfc3339(),
         finished_at: now.and_utc().to_rfc3339(),
         duration_seconds: (now - run.started_at).as_seconds_f64(),
-        error,
+        error: error.map(RunError::from),
         land,
-        transform: None,
+        transform,
     };
     let mut paths = vec![project.target_dir.join("run_results.json")];
     paths.extend(args.result_file.clone());
     result.write(&paths).map_err(|e| {
         Error::run(
-            crate::error::FailureKind::Input,
+            FailureKind::Input,
             format!("cannot write the result file: {e}"),
         )
     })

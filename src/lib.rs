@@ -10,11 +10,14 @@ pub mod adapters;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod init;
 pub mod land;
 pub mod progress;
+pub mod render;
 pub mod result;
 pub mod run;
 pub mod sql;
+pub mod status;
 pub mod transform;
 pub mod warehouse;
 

@@ -9,6 +9,7 @@
 
 pub mod quote;
 mod statements;
+mod transform_statements;
 
 use pushdown_adapter::Dialect;
 pub use quote::{Quoting, quoting};
@@ -97,12 +98,17 @@ impl Q {
         self.quoting.string(value.as_ref())
     }
 
-    pub fn ts(&self, t: impl std::borrow::Borrow<chrono::NaiveDateTime>) -> String {
-        self.quoting.timestamp(*t.borrow())
+    pub fn ts(&self, t: impl Copied<chrono::NaiveDateTime>) -> String {
+        self.quoting.timestamp(t.copied())
     }
 
-    pub fn date(&self, d: impl std::borrow::Borrow<chrono::NaiveDate>) -> String {
-        self.quoting.date(*d.borrow())
+    pub fn date(&self, d: impl Copied<chrono::NaiveDate>) -> String {
+        self.quoting.date(d.copied())
+    }
+
+    /// ` DESC` for a descending ordering term.
+    pub fn dir(&self, descending: impl Copied<bool>) -> &'static str {
+        if descending.copied() { " DESC" } else { "" }
     }
 
     /// Quoted identifiers joined by `, `.
@@ -114,6 +120,22 @@ impl Q {
             .join(", ")
     }
 }
+
+/// A value or any depth of reference to it: templates hand fields and loop
+/// bindings over as references of varying depth.
+pub trait Copied<T> {
+    fn copied(&self) -> T;
+}
+
+macro_rules! copied {
+    ($($t:ty),*) => {$(
+        impl Copied<$t> for $t { fn copied(&self) -> $t { *self } }
+        impl Copied<$t> for &$t { fn copied(&self) -> $t { **self } }
+        impl Copied<$t> for &&$t { fn copied(&self) -> $t { ***self } }
+        impl Copied<$t> for &&&$t { fn copied(&self) -> $t { ****self } }
+    )*};
+}
+copied!(chrono::NaiveDateTime, chrono::NaiveDate, bool);
 
 #[cfg(test)]
 mod tests {

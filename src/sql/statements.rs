@@ -4,6 +4,8 @@
 //! [`super::Q`]) so the quoting rules live in exactly one place.
 
 use chrono::{NaiveDate, NaiveDateTime};
+
+pub use super::transform_statements::*;
 use pushdown_adapter::Dialect;
 
 use super::{Q, Statement};
@@ -12,14 +14,17 @@ use super::{Q, Statement};
 macro_rules! statements {
     ($( $(#[$meta:meta])* $name:ident => $duck:tt, $snow:tt, $bq:tt; )*) => {
         mod duckdb_sql {
+            #[allow(unused_imports)] use super::*;
             $( #[derive(askama::Template)] #[template(path = $duck, escape = "none")] #[allow(dead_code)]
                pub struct $name<'a> { pub q: super::Q, pub c: &'a super::$name } )*
         }
         mod snowflake_sql {
+            #[allow(unused_imports)] use super::*;
             $( #[derive(askama::Template)] #[template(path = $snow, escape = "none")] #[allow(dead_code)]
                pub struct $name<'a> { pub q: super::Q, pub c: &'a super::$name } )*
         }
         mod bigquery_sql {
+            #[allow(unused_imports)] use super::*;
             $( #[derive(askama::Template)] #[template(path = $bq, escape = "none")] #[allow(dead_code)]
                pub struct $name<'a> { pub q: super::Q, pub c: &'a super::$name } )*
         }
@@ -49,6 +54,40 @@ statements! {
     LandedChecksums => "duckdb/landed_checksums.sql", "snowflake/landed_checksums.sql", "bigquery/landed_checksums.sql";
     LoadFile => "duckdb/load_file.sql", "snowflake/load_file.sql", "bigquery/load_file.sql";
     RecordSkippedFile => "duckdb/record_skipped_file.sql", "snowflake/record_skipped_file.sql", "bigquery/record_skipped_file.sql";
+    CreateRunTables => "duckdb/create_run_tables.sql", "snowflake/create_run_tables.sql", "bigquery/create_run_tables.sql";
+    RelationExists => "duckdb/relation_exists.sql", "snowflake/relation_exists.sql", "bigquery/relation_exists.sql";
+    MaxValue => "duckdb/max_value.sql", "snowflake/max_value.sql", "bigquery/max_value.sql";
+    ChangedRaw => "duckdb/changed_raw.sql", "snowflake/changed_raw.sql", "bigquery/changed_raw.sql";
+    ChangedModel => "duckdb/changed_model.sql", "snowflake/changed_model.sql", "bigquery/changed_model.sql";
+    CreateKeys => "duckdb/create_keys.sql", "snowflake/create_keys.sql", "bigquery/create_keys.sql";
+    KeysFromChanged => "duckdb/keys_from_changed.sql", "snowflake/keys_from_changed.sql", "bigquery/keys_from_changed.sql";
+    KeysVia => "duckdb/keys_via.sql", "snowflake/keys_via.sql", "bigquery/keys_via.sql";
+    KeysOfRows => "duckdb/keys_of_rows.sql", "snowflake/keys_of_rows.sql", "bigquery/keys_of_rows.sql";
+    PartitionsOfKeys => "duckdb/partitions_of_keys.sql", "snowflake/partitions_of_keys.sql", "bigquery/partitions_of_keys.sql";
+    BuildStage => "duckdb/build_stage.sql", "snowflake/build_stage.sql", "bigquery/build_stage.sql";
+    BuildScd2Stage => "duckdb/build_scd2_stage.sql", "snowflake/build_scd2_stage.sql", "bigquery/build_scd2_stage.sql";
+    SelectColumns => "duckdb/select_columns.sql", "snowflake/select_columns.sql", "bigquery/select_columns.sql";
+    ComputeDelta => "duckdb/compute_delta.sql", "snowflake/compute_delta.sql", "bigquery/compute_delta.sql";
+    DeltaCounts => "duckdb/delta_counts.sql", "snowflake/delta_counts.sql", "bigquery/delta_counts.sql";
+    Publish => "duckdb/publish.sql", "snowflake/publish.sql", "bigquery/publish.sql";
+    AppendChanges => "duckdb/append_changes.sql", "snowflake/append_changes.sql", "bigquery/append_changes.sql";
+    UpsertWatermark => "duckdb/upsert_watermark.sql", "snowflake/upsert_watermark.sql", "bigquery/upsert_watermark.sql";
+    InsertRun => "duckdb/insert_run.sql", "snowflake/insert_run.sql", "bigquery/insert_run.sql";
+    FinishRun => "duckdb/finish_run.sql", "snowflake/finish_run.sql", "bigquery/finish_run.sql";
+    MarkAbandonedRuns => "duckdb/mark_abandoned_runs.sql", "snowflake/mark_abandoned_runs.sql", "bigquery/mark_abandoned_runs.sql";
+    InsertModelAudit => "duckdb/insert_model_audit.sql", "snowflake/insert_model_audit.sql", "bigquery/insert_model_audit.sql";
+    InsertCheckAudit => "duckdb/insert_check_audit.sql", "snowflake/insert_check_audit.sql", "bigquery/insert_check_audit.sql";
+    CheckQuery => "duckdb/check_query.sql", "snowflake/check_query.sql", "bigquery/check_query.sql";
+    DropRelations => "duckdb/drop_relations.sql", "snowflake/drop_relations.sql", "bigquery/drop_relations.sql";
+    CreateView => "duckdb/create_view.sql", "snowflake/create_view.sql", "bigquery/create_view.sql";
+    PruneChanges => "duckdb/prune_changes.sql", "snowflake/prune_changes.sql", "bigquery/prune_changes.sql";
+    NextRunSeq => "duckdb/next_run_seq.sql", "snowflake/next_run_seq.sql", "bigquery/next_run_seq.sql";
+    ReadWatermarks => "duckdb/read_watermarks.sql", "snowflake/read_watermarks.sql", "bigquery/read_watermarks.sql";
+    WouldBe => "duckdb/would_be.sql", "snowflake/would_be.sql", "bigquery/would_be.sql";
+    CountRows => "duckdb/count_rows.sql", "snowflake/count_rows.sql", "bigquery/count_rows.sql";
+    DropView => "duckdb/drop_view.sql", "snowflake/drop_view.sql", "bigquery/drop_view.sql";
+    DistinctValues => "duckdb/distinct_values.sql", "snowflake/distinct_values.sql", "bigquery/distinct_values.sql";
+    RecentRuns => "duckdb/recent_runs.sql", "snowflake/recent_runs.sql", "bigquery/recent_runs.sql";
 }
 
 /// `CREATE SCHEMA IF NOT EXISTS`.

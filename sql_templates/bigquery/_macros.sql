@@ -1,0 +1,17 @@
+{#- Shared fragments of the duckdb templates. -#}
+
+{#- TRUE for the rows of `alias` inside `scope`. -#}
+{%- macro scope_match(q, alias, scope) -%}
+{%- match scope -%}
+{%- when Scope::All -%}TRUE
+{%- when Scope::Match with { table, columns } -%}
+EXISTS (SELECT 1 FROM {{ table }} AS _k WHERE {% for col in columns %}{% if !loop.first %} AND {% endif %}_k.{{ q.id(col) }} IS NOT DISTINCT FROM {{ alias }}.{{ q.id(col) }}{% endfor %})
+{%- when Scope::Range with { column, start, end } -%}
+{{ alias }}.{{ q.id(column) }} BETWEEN {{ q.date(start) }} AND {{ q.date(end) }}
+{%- endmatch -%}
+{%- endmacro -%}
+
+{#- `a DESC, b` from (column, descending) pairs. -#}
+{%- macro order_by(q, terms) -%}
+{%- for (col, desc) in terms.iter() %}{% if !loop.first %}, {% endif %}{{ q.id(col) }}{{ q.dir(desc) }} NULLS LAST{% endfor -%}
+{%- endmacro -%}

@@ -1,0 +1,1 @@
+SELECT {{ q.ids(["model", "upstream", "value"]) }} FROM {{ q.table("audit", "watermarks") }}

@@ -1,0 +1,12 @@
+{%- import "duckdb/_macros.sql" as m -%}
+{#- The rows that really change: a rerun over unchanged input yields an empty delta. -#}
+CREATE OR REPLACE TABLE {{ c.delta }} AS
+{%- if let Some(target) = c.target %}
+WITH _old AS (SELECT {{ q.ids(c.columns) }} FROM {{ target }} AS _t WHERE {% call m::scope_match(q, "_t", c.scope) %}{% endcall %}),
+     _new AS (SELECT {{ q.ids(c.columns) }} FROM {{ c.stage }})
+(SELECT *, 'new' AS _pd_side FROM (SELECT * FROM _new EXCEPT SELECT * FROM _old))
+UNION ALL
+(SELECT *, 'old' AS _pd_side FROM (SELECT * FROM _old EXCEPT SELECT * FROM _new))
+{%- else %}
+SELECT {{ q.ids(c.columns) }}, 'new' AS _pd_side FROM {{ c.stage }}
+{%- endif %}

@@ -1,0 +1,4 @@
+{%- for t in c.tables %}
+DROP TABLE IF EXISTS {{ t }}
+;
+{%- endfor %}

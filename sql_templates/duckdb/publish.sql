@@ -1,0 +1,23 @@
+{%- import "duckdb/_macros.sql" as m -%}
+{#- DuckDB runs these in one transaction; readers see the old rows or the new, never a mix. -#}
+{%- if c.create %}
+CREATE TABLE {{ c.target }} AS SELECT {{ q.ids(c.columns) }} FROM {{ c.stage }}
+{%- else %}
+{%- match c.kind %}
+{%- when PublishKind::Replace %}
+CREATE OR REPLACE TABLE {{ c.target }} AS SELECT {{ q.ids(c.columns) }} FROM {{ c.stage }}
+{%- when PublishKind::Merge %}
+{#- MERGE by key: drop the published versions of changed keys, insert their new rows. -#}
+DELETE FROM {{ c.target }} AS _t
+WHERE EXISTS (SELECT 1 FROM {{ c.delta }} AS _d WHERE {% for k in c.keys %}{% if !loop.first %} AND {% endif %}_d.{{ q.id(k) }} IS NOT DISTINCT FROM _t.{{ q.id(k) }}{% endfor %})
+;
+INSERT INTO {{ c.target }} ({{ q.ids(c.columns) }})
+SELECT {{ q.ids(c.columns) }} FROM {{ c.delta }} WHERE _pd_side = 'new'
+{%- when PublishKind::Partitions %}
+{#- Partition overwrite: replace exactly the partitions in scope. -#}
+DELETE FROM {{ c.target }} AS _t WHERE {% call m::scope_match(q, "_t", c.scope) %}{% endcall %}
+;
+INSERT INTO {{ c.target }} ({{ q.ids(c.columns) }})
+SELECT {{ q.ids(c.columns) }} FROM {{ c.stage }}
+{%- endmatch %}
+{%- endif %}

@@ -1,0 +1,1 @@
+SELECT * FROM {{ c.relation }} LIMIT 0

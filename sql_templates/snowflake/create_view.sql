@@ -1,0 +1,2 @@
+CREATE OR REPLACE VIEW {{ c.target }} AS
+{{ c.select }}

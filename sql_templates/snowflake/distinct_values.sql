@@ -1,0 +1,1 @@
+SELECT DISTINCT {{ q.id(c.column) }} FROM {{ c.relation }} ORDER BY 1

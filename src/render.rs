@@ -1,0 +1,153 @@
+//! `pushdown render` and `pushdown validate`: everything that needs no
+//! connection and no secret, for reviews and for CI.
+
+use std::path::Path;
+
+use pushdown_adapter::Dialect;
+
+use crate::config::Project;
+use crate::error::{Error, Result};
+use crate::sql::*;
+use crate::transform::Mode;
+use crate::transform::dag::{Dag, projection_columns};
+use crate::transform::model::{Materialization, Model};
+use crate::transform::names::Names;
+
+/// The statements that build and publish `m` in `mode`, as a first run
+/// would submit them (incremental key discovery needs the warehouse's
+/// watermarks, so it is shown as the first build it starts with).
+pub fn model_statements(q: &Q, m: &Model, mode: Mode) -> Vec<String> {
+    let d = q.dialect;
+    let n = Names::of(q, m);
+    let sql = m.sql.clone();
+    let mut out = CreateSchema {
+        schema: m.schema.clone(),
+    }
+    .render(d);
+    if m.materialized == Materialization::View {
+        out.extend(
+            CreateView {
+                target: n.target,
+                select: sql,
+            }
+            .render(d),
+        );
+        return out;
+    }
+    let scope = match (mode, &m.partition_by) {
+        (Mode::Backfill { start, end }, Some(p)) => Scope::Range {
+            column: p.clone(),
+            start,
+            end,
+        },
+        _ => Scope::All,
+    };
+    let columns = projection_columns(&sql).unwrap_or_else(|| vec!["*".into()]);
+    match &m.scd2 {
+        Some(s) if m.materialized == Materialization::Scd2 => out.extend(
+            BuildScd2Stage {
+                stage: n.stage.clone(),
+                select: sql,
+                scope: scope.clone(),
+                keys: m.unique_key.clone(),
+                tracked: s.tracked.clone(),
+                valid_from: s.valid_from.clone(),
+                surrogate_key: s.surrogate_key.clone(),
+                order: m
+                    .latest_by
+                    .iter()
+                    .map(|t| (t.column.clone(), t.descending))
+                    .collect(),
+                columns: columns.clone(),
+            }
+            .render(d),
+        ),
+        _ => out.extend(
+            BuildStage {
+                stage: n.stage.clone(),
+                select: sql,
+                scope: scope.clone(),
+                latest: (m.materialized == Materialization::Incremental && !m.latest_by.is_empty())
+                    .then(|| Latest {
+                        keys: m.unique_key.clone(),
+                        order: m
+                            .latest_by
+                            .iter()
+                            .map(|t| (t.column.clone(), t.descending))
+                            .collect(),
+                    }),
+            }
+            .render(d),
+        ),
+    }
+    let kind = if scope == Scope::All {
+        PublishKind::Replace
+    } else {
+        PublishKind::Partitions
+    };
+    out.extend(
+        Publish {
+            kind,
+            target: n.target,
+            stage: n.stage,
+            delta: n.delta,
+            scope,
+            keys: m.unique_key.clone(),
+            columns,
+            partition_by: m.partition_by.clone(),
+            create: false,
+        }
+        .render(d),
+    );
+    out
+}
+
+pub fn render(project_dir: &Path, dialect: &str, mode: Mode, select: &[String]) -> Result<()> {
+    let d = Dialect::from_name(dialect).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown dialect `{dialect}` (duckdb, snowflake, bigquery)"
+        ))
+    })?;
+    let project = Project::load(project_dir)?;
+    let dag = crate::transform::load(&project)?;
+    let selected = crate::transform::select(&dag, select)?;
+    let q = Q::new(d);
+    for m in dag.models.iter().filter(|m| selected.contains(&m.id())) {
+        println!(
+            "-- model {} ({}) [{}]",
+            m.id(),
+            m.file
+                .strip_prefix(&project.dir)
+                .unwrap_or(&m.file)
+                .display(),
+            m.materialized.name()
+        );
+        for s in model_statements(&q, m, mode) {
+            println!("{s};\n");
+        }
+    }
+    Ok(())
+}
+
+/// Loads the project and its models and renders every statement in every
+/// dialect; reports all problems at once.
+pub fn validate(project_dir: &Path) -> Result<()> {
+    let project = Project::load(project_dir)?;
+    let dag: Dag = crate::transform::load(&project)?;
+    for d in Dialect::ALL {
+        let q = Q::new(d);
+        for m in &dag.models {
+            for mode in [Mode::FullRefresh, Mode::Incremental] {
+                let _ = model_statements(&q, m, mode);
+            }
+        }
+    }
+    println!(
+        "{}: {} source(s), {} model(s), {} target(s): ok",
+        project.file.display(),
+        project.sources.len(),
+        dag.models.len(),
+        project.targets.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,319 @@
+//! Contexts of the transform, gate and audit statements.
+//!
+//! Relation names (`target`, `stage`, ...) arrive already quoted; a `select`
+//! is the model's own SQL (possibly with references substituted) and is
+//! embedded as a subquery, never edited.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+/// Which rows of a model a run recomputes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scope {
+    /// Everything: a full build.
+    All,
+    /// Rows whose `columns` match a row of the quoted `table` (keys or partitions).
+    Match { table: String, columns: Vec<String> },
+    /// Rows whose `column` lies in [start, end] (a backfill).
+    Range {
+        column: String,
+        start: NaiveDate,
+        end: NaiveDate,
+    },
+}
+
+/// audit.runs / models / checks / watermarks, and the `_pushdown` work schema.
+pub struct CreateRunTables;
+
+/// One row with a count > 0 when `schema.name` exists.
+pub struct RelationExists {
+    pub schema: String,
+    pub name: String,
+}
+
+/// `max(column)` of a relation: the watermark a run advances to.
+pub struct MaxValue {
+    pub relation: String,
+    pub column: String,
+}
+
+/// Fragment: raw rows whose watermark column is past `since` (already widened by the lookback).
+pub struct ChangedRaw {
+    pub table: String,
+    pub column: String,
+    pub since: Option<NaiveDateTime>,
+}
+
+/// Fragment: a model's logged changes after run `since_seq`.
+pub struct ChangedModel {
+    pub changes: String,
+    pub since_seq: i64,
+}
+
+/// Materializes the distinct scope values (keys or partitions) of this run.
+pub struct CreateKeys {
+    pub table: String,
+    pub columns: Vec<String>,
+    /// SELECTs each yielding `columns`; unioned.
+    pub selects: Vec<String>,
+}
+
+/// Fragment: the upstream column of changed rows, named as this model's scope column.
+pub struct KeysFromChanged {
+    pub column: String,
+    pub upstream_column: String,
+    pub changed: String,
+}
+
+/// Fragment: scope values of this model's rows, new and published, whose
+/// `column` matches `upstream_column` of a changed upstream row.
+pub struct KeysVia {
+    pub scope: Vec<String>,
+    pub select: String,
+    pub target: Option<String>,
+    pub column: String,
+    pub upstream_column: String,
+    pub changed: String,
+}
+
+/// Fragment: scope values of the rows a SELECT yields (the model's SQL over
+/// an upstream's changed rows only).
+pub struct KeysOfRows {
+    pub scope: Vec<String>,
+    pub select: String,
+}
+
+/// Fragment: partitions currently holding the given keys.
+pub struct PartitionsOfKeys {
+    pub partition: String,
+    pub target: String,
+    pub keys: Vec<String>,
+    pub key_rows: String,
+}
+
+/// "Latest wins" deduplication by key.
+#[derive(Debug, Clone)]
+pub struct Latest {
+    pub keys: Vec<String>,
+    /// (column, descending)
+    pub order: Vec<(String, bool)>,
+}
+
+/// The model's rows for this run's scope, in a staging table.
+pub struct BuildStage {
+    pub stage: String,
+    pub select: String,
+    pub scope: Scope,
+    pub latest: Option<Latest>,
+}
+
+/// SCD2 versions for this run's scope: one row per change of the tracked
+/// columns, with a deterministic surrogate key.
+pub struct BuildScd2Stage {
+    pub stage: String,
+    pub select: String,
+    pub scope: Scope,
+    pub keys: Vec<String>,
+    pub tracked: Vec<String>,
+    pub valid_from: String,
+    pub surrogate_key: String,
+    /// Tie-break among snapshots with the same key and valid_from.
+    pub order: Vec<(String, bool)>,
+    /// Every column of the model's SELECT, in order.
+    pub columns: Vec<String>,
+}
+
+/// `SELECT * FROM relation LIMIT 0`: the column names.
+pub struct SelectColumns {
+    pub relation: String,
+}
+
+/// Rows that differ between the stage and the published rows in scope, with
+/// `_pd_side` 'new' (in stage) or 'old' (published).
+pub struct ComputeDelta {
+    pub delta: String,
+    pub stage: String,
+    pub target: Option<String>,
+    pub scope: Scope,
+    pub columns: Vec<String>,
+}
+
+/// inserted / updated / deleted counts of a delta, by row key.
+pub struct DeltaCounts {
+    pub delta: String,
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishKind {
+    /// Replace the whole table with the stage.
+    Replace,
+    /// Replace the rows of `keys` in the delta (MERGE semantics).
+    Merge,
+    /// Replace exactly the partitions in scope.
+    Partitions,
+}
+
+/// Makes the stage's rows the published ones, atomically.
+pub struct Publish {
+    pub kind: PublishKind,
+    pub target: String,
+    pub stage: String,
+    pub delta: String,
+    pub scope: Scope,
+    pub keys: Vec<String>,
+    pub columns: Vec<String>,
+    pub partition_by: Option<String>,
+    /// The table does not exist yet.
+    pub create: bool,
+}
+
+/// Appends a delta to the model's change log under this run's sequence.
+pub struct AppendChanges {
+    pub changes: String,
+    pub delta: String,
+    pub seq: i64,
+    /// Start the log afresh (the model was rebuilt, old entries are moot).
+    pub reset: bool,
+}
+
+pub struct UpsertWatermark {
+    pub model: String,
+    pub upstream: String,
+    pub value: String,
+    pub run_id: String,
+    pub at: NaiveDateTime,
+}
+
+pub struct InsertRun {
+    pub run_id: String,
+    pub run_seq: i64,
+    pub command: String,
+    pub mode: String,
+    pub range_start: Option<NaiveDate>,
+    pub range_end: Option<NaiveDate>,
+    pub target: String,
+    pub started_at: NaiveDateTime,
+    pub version: String,
+}
+
+pub struct FinishRun {
+    pub run_id: String,
+    pub status: String,
+    pub ended_at: NaiveDateTime,
+    pub error: Option<String>,
+}
+
+/// Runs left `running` by a process that died are marked `abandoned`.
+pub struct MarkAbandonedRuns {
+    pub at: NaiveDateTime,
+}
+
+pub struct InsertModelAudit {
+    pub run_id: String,
+    pub model: String,
+    pub materialization: String,
+    pub status: String,
+    pub partitions: Option<String>,
+    pub partitions_count: i64,
+    pub rows_inserted: i64,
+    pub rows_updated: i64,
+    pub rows_deleted: i64,
+    pub started_at: NaiveDateTime,
+    pub ended_at: NaiveDateTime,
+    pub error: Option<String>,
+}
+
+pub struct InsertCheckAudit {
+    pub run_id: String,
+    pub model: String,
+    pub check_name: String,
+    pub check_type: String,
+    pub severity: String,
+    pub status: String,
+    pub offending: i64,
+    pub threshold: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+/// What a gate counts. Each yields one row with the offending count.
+#[derive(Debug, Clone)]
+pub enum CheckSpec {
+    NotNull {
+        columns: Vec<String>,
+    },
+    Unique {
+        columns: Vec<String>,
+    },
+    Relationships {
+        column: String,
+        to: String,
+        field: String,
+    },
+    AcceptedValues {
+        column: String,
+        values: Vec<String>,
+    },
+    /// Partitions in `scope` whose row count moved by more than `max_change`.
+    RowCountDelta {
+        partition: String,
+        target: Option<String>,
+        max_change: f64,
+    },
+    Freshness {
+        column: String,
+        cutoff: NaiveDateTime,
+    },
+}
+
+pub struct CheckQuery {
+    /// The relation as it would be after publishing.
+    pub relation: String,
+    pub stage: String,
+    pub check: CheckSpec,
+}
+
+pub struct DropRelations {
+    pub tables: Vec<String>,
+}
+
+pub struct CreateView {
+    pub target: String,
+    pub select: String,
+}
+
+/// Drops change-log entries every reader has consumed.
+pub struct PruneChanges {
+    pub changes: String,
+    pub upto_seq: i64,
+}
+
+pub struct NextRunSeq;
+
+pub struct ReadWatermarks;
+
+/// Fragment: the model's rows as they would be after publishing the stage.
+pub struct WouldBe {
+    pub target: String,
+    pub stage: String,
+    pub scope: Scope,
+    pub replaces_all: bool,
+}
+
+pub struct CountRows {
+    pub relation: String,
+}
+
+pub struct DropView {
+    pub view: String,
+}
+
+/// The distinct values of one column, sorted: partitions a run touched.
+pub struct DistinctValues {
+    pub relation: String,
+    pub column: String,
+}
+
+/// The newest runs of audit.runs.
+pub struct RecentRuns {
+    pub limit: u32,
+}
