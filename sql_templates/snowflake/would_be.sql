@@ -2,5 +2,5 @@
 {%- if c.replaces_all -%}
 {{ c.stage }}
 {%- else -%}
-(SELECT * FROM {{ c.target }} AS _t WHERE NOT ({% call m::scope_match(q, "_t", c.scope) %}{% endcall %}) UNION ALL BY NAME SELECT * FROM {{ c.stage }})
+(SELECT {{ q.ids(c.columns) }} FROM {{ c.target }} AS _t WHERE NOT ({% call m::scope_match(q, "_t", c.scope) %}{% endcall %}) UNION ALL SELECT {{ q.ids(c.columns) }} FROM {{ c.stage }})
 {%- endif -%}

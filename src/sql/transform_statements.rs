@@ -297,6 +297,7 @@ pub struct WouldBe {
     pub stage: String,
     pub scope: Scope,
     pub replaces_all: bool,
+    pub columns: Vec<String>,
 }
 
 pub struct CountRows {
