@@ -837,6 +837,7 @@ impl<'a> Engine<'a> {
             stage: n.stage.clone(),
             scope: plan.scope.clone(),
             replaces_all: kind == PublishKind::Replace,
+            columns: columns.clone(),
         }
         .render(d)
         .join("\n");
