@@ -312,7 +312,7 @@ impl Handler<'_> {
                 Some(if v.is_empty() {
                     Field::Null
                 } else {
-                    Field::Text(Cow::Borrowed(v.as_ref()))
+                    Field::Csv(v.as_ref())
                 })
             });
             if let Some(reason) = reason {

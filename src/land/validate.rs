@@ -61,7 +61,12 @@ fn is_decimal(t: &str) -> bool {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Field<'a> {
     Null,
+    /// A JSON string: fine for text, timestamps, dates and decimals written as
+    /// strings (`"120.50"`), but not for integers or booleans, which JSON
+    /// writes as numbers and `true`/`false`.
     Text(std::borrow::Cow<'a, str>),
+    /// A CSV field: text that may hold a value of any type.
+    Csv(&'a str),
     /// A JSON number, as written.
     Number(&'a str),
     Bool(bool),
@@ -76,7 +81,9 @@ impl Field<'_> {
             (FieldType::Decimal, Field::Number(n)) => is_decimal(n),
             (FieldType::Integer, Field::Number(n)) => text_is(FieldType::Integer, n),
             (FieldType::Boolean, Field::Bool(_)) => true,
+            (FieldType::Integer | FieldType::Boolean, Field::Text(_)) => false,
             (_, Field::Text(s)) => text_is(ty, s),
+            (_, Field::Csv(s)) => text_is(ty, s),
             _ => false,
         }
     }
@@ -85,6 +92,7 @@ impl Field<'_> {
         match self {
             Field::Null => true,
             Field::Text(s) => s.trim().is_empty(),
+            Field::Csv(s) => s.trim().is_empty(),
             _ => false,
         }
     }

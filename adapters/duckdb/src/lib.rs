@@ -129,14 +129,17 @@ impl DuckDb {
                 format!("cannot open duckdb database {at}: {e}"),
             )
         })?;
-        let mut pragmas = String::new();
+        // pushdown keeps every instant in UTC. With DuckDB's ICU extension a
+        // TIMESTAMPTZ -> TIMESTAMP cast follows the session time zone, so the
+        // session is pinned to UTC and models give the same answer anywhere.
+        let mut pragmas = String::from("SET TimeZone = 'UTC';");
         if let Some(t) = settings.threads {
             pragmas.push_str(&format!("SET threads = {t};"));
         }
         if let Some(m) = &settings.memory_limit {
             pragmas.push_str(&format!("SET memory_limit = '{}';", m.replace('\'', "''")));
         }
-        if !pragmas.is_empty() {
+        {
             conn.execute_batch(&pragmas)
                 .map_err(|e| WarehouseError::new(ErrorKind::Connection, e.to_string()))?;
         }
