@@ -418,6 +418,7 @@ fn finish(
         started_at: run.started_at.and_utc().to_rfc3339(),
         finished_at: now.and_utc().to_rfc3339(),
         duration_seconds: (now - run.started_at).as_seconds_f64(),
+        warehouse_seconds: crate::warehouse::warehouse_seconds(),
         error: error.map(RunError::from),
         land,
         transform,

@@ -31,6 +31,9 @@ pub struct RunResult {
     pub started_at: String,
     pub finished_at: String,
     pub duration_seconds: f64,
+    /// Of `duration_seconds`, the time spent waiting on the warehouse
+    /// (statements and loads); the rest is pushdown's own work.
+    pub warehouse_seconds: f64,
     pub error: Option<RunError>,
     pub land: Option<LandReport>,
     pub transform: Option<TransformReport>,

@@ -1,11 +1,26 @@
 //! The core's side of the warehouse boundary: submitting rendered statements
 //! with enough context that a failure names what to fix.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
 use async_trait::async_trait;
 use pushdown_adapter::{Rows, Warehouse, WarehouseError};
 
 use crate::error::{Error, FailureKind, Result};
 use crate::sql::shorten;
+
+/// Time spent waiting on the warehouse, for the result file: a run's
+/// duration minus this is pushdown's own overhead.
+static WAREHOUSE_NANOS: AtomicU64 = AtomicU64::new(0);
+
+pub fn warehouse_seconds() -> f64 {
+    WAREHOUSE_NANOS.load(Ordering::Relaxed) as f64 / 1e9
+}
+
+fn timed(start: Instant) {
+    WAREHOUSE_NANOS.fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+}
 
 /// A batch of statements that must commit together, and what it is for
 /// (`model dw.fact_orders (models/dw/fact_orders.sql)`, `land orders/...`).
