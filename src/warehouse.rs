@@ -77,14 +77,16 @@ impl<W: Warehouse + ?Sized> WarehouseExt for W {
             return Ok(());
         }
         tracing::debug!(what = %exec.what, statements = exec.statements.len(), "submit");
-        self.execute(&exec.statements)
-            .await
-            .map_err(|e| failure(&exec.what, &exec.statements, &e))
+        let start = Instant::now();
+        let result = self.execute(&exec.statements).await;
+        timed(start);
+        result.map_err(|e| failure(&exec.what, &exec.statements, &e))
     }
 
     async fn fetch(&self, what: &str, sql: &str) -> Result<Rows> {
-        self.query(sql)
-            .await
-            .map_err(|e| failure(what, &[sql.to_string()], &e))
+        let start = Instant::now();
+        let result = self.query(sql).await;
+        timed(start);
+        result.map_err(|e| failure(what, &[sql.to_string()], &e))
     }
 }
