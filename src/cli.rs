@@ -288,6 +288,7 @@ async fn execute(
             print_land(&r);
             land_report = Some(r);
         }
+        crate::failpoint::hit("run:before_transform");
         if let (Some(dag), Some(mode)) = (&dag, mode) {
             let mut engine = Engine::new(wh.as_ref(), &project, dag, &run, mode, selected.clone());
             engine.begin(command).await?;
@@ -299,6 +300,7 @@ async fn execute(
                     e.to_string(),
                 )),
             };
+            crate::failpoint::hit("transform:before_finish");
             engine.finish(error.as_ref()).await?;
             let r = result?;
             print_transform(&r);

@@ -10,6 +10,7 @@ pub mod adapters;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod failpoint;
 pub mod init;
 pub mod land;
 pub mod progress;

@@ -209,6 +209,7 @@ pub async fn land(
                 report.rows += p.rows;
                 report.rejects += p.rejects;
                 loaded.insert(p.checksum.clone());
+                crate::failpoint::hit("land:after_commit");
                 remove_staged(&p);
             }
             Err(e) => {
@@ -273,6 +274,7 @@ async fn load_one(
         ingested_at: now,
         ingest_date: now.date(),
     };
+    crate::failpoint::hit("land:before_commit");
     let result = wh
         .run(Exec::new(
             format!("land {}", p.job.rel),

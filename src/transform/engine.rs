@@ -895,9 +895,11 @@ impl<'a> Engine<'a> {
         };
         stmts.extend(self.watermark_statements(&id, &advance));
         stmts.extend(self.audit_statements(report));
+        crate::failpoint::hit(&format!("transform:before_publish:{id}"));
         self.wh
             .run(Exec::new(self.what(m, "publish"), stmts))
             .await?;
+        crate::failpoint::hit(&format!("transform:after_publish:{id}"));
         self.note_watermarks(&id, &advance);
         let mut work = vec![n.stage.clone(), n.delta.clone()];
         if matches!(plan.scope, Scope::Match { .. }) {

@@ -132,14 +132,17 @@ impl DuckDb {
         // pushdown keeps every instant in UTC. With DuckDB's ICU extension a
         // TIMESTAMPTZ -> TIMESTAMP cast follows the session time zone, so the
         // session is pinned to UTC and models give the same answer anywhere.
-        let mut pragmas = String::from("SET TimeZone = 'UTC';");
+        // Without ICU (a bundled build without it) the setting does not exist
+        // and casts are UTC already.
+        let _ = conn.execute_batch("SET TimeZone = 'UTC'");
+        let mut pragmas = String::new();
         if let Some(t) = settings.threads {
             pragmas.push_str(&format!("SET threads = {t};"));
         }
         if let Some(m) = &settings.memory_limit {
             pragmas.push_str(&format!("SET memory_limit = '{}';", m.replace('\'', "''")));
         }
-        {
+        if !pragmas.is_empty() {
             conn.execute_batch(&pragmas)
                 .map_err(|e| WarehouseError::new(ErrorKind::Connection, e.to_string()))?;
         }
