@@ -120,7 +120,8 @@ pub enum CheckKind {
         column: String,
         values: Vec<String>,
     },
-    /// Per affected partition: |new - old| / old must not exceed `max_change`.
+    /// Per affected partition: the new row count must lie within a factor of
+    /// `1 + max_change` of the previous one, growing or shrinking.
     RowCountDelta {
         max_change: f64,
     },

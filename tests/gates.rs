@@ -1,0 +1,426 @@
+//! Quality gates, write-audit-publish: every gate made to fail on purpose on
+//! real data leaves the published tables exactly as they were (row by row),
+//! blocks everything downstream, fails the run naming the check, the model
+//! and the offending count, and says why in the audit tables. A warn-only
+//! check publishes and records the warning; a crash between build and
+//! publish leaves the published tables as they were.
+#![cfg(feature = "duckdb-system")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+const PROJECT: &str = r#"
+[project]
+name = "gates_test"
+default_target = "dev"
+
+[targets.dev]
+adapter = "duckdb"
+path = "target/unused.duckdb"
+
+[[sources]]
+name = "sales"
+format = "csv"
+columns = ["id", "receipt_no", "region", "amount", "sold_at", "status"]
+required = ["id"]
+types = { amount = "decimal", sold_at = "timestamp" }
+
+[[sources]]
+name = "regions"
+format = "csv"
+columns = ["region"]
+"#;
+
+const ODS: &str = r#"/* pushdown
+materialized = "incremental"
+unique_key = ["id"]
+latest_by = ["_ingested_at desc", "_line desc"]
+*/
+SELECT id, receipt_no, region, CAST(amount AS DECIMAL(18, 2)) AS amount,
+       CAST(CAST(sold_at AS TIMESTAMPTZ) AS TIMESTAMP) AS sold_at, status, _ingested_at, _line
+FROM raw.sales
+"#;
+
+const DIM: &str = r#"/* pushdown
+materialized = "table"
+*/
+SELECT DISTINCT region FROM raw.regions
+"#;
+
+const FACT: &str = r#"/* pushdown
+materialized = "partition_overwrite"
+partition_by = "sale_date"
+unique_key = ["id"]
+
+[upstream."ods.sales_current"]
+via = "id"
+
+CHECKS
+*/
+SELECT id, receipt_no, region, amount, sold_at, status, CAST(sold_at AS DATE) AS sale_date
+FROM ods.sales_current
+"#;
+
+const MART: &str = r#"/* pushdown
+materialized = "partition_overwrite"
+partition_by = "sale_date"
+
+[upstream."dw.fact_sales"]
+via = "sale_date"
+*/
+SELECT sale_date, count(*) AS sales, sum(amount) AS amount FROM dw.fact_sales GROUP BY sale_date
+"#;
+
+struct Pipeline {
+    _dir: tempfile::TempDir,
+    project: PathBuf,
+    landing: PathBuf,
+    db: PathBuf,
+}
+
+fn pipeline(checks: &str) -> Pipeline {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    for (file, text) in [
+        ("pushdown.toml", PROJECT.to_string()),
+        ("models/ods/sales_current.sql", ODS.to_string()),
+        ("models/dw/dim_region.sql", DIM.to_string()),
+        ("models/dw/fact_sales.sql", FACT.replace("CHECKS", checks)),
+        ("models/mart/sales_daily.sql", MART.to_string()),
+    ] {
+        let p = project.join(file);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let landing = dir.path().join("landing");
+    let db = dir.path().join("wh.duckdb");
+    let p = Pipeline {
+        project,
+        landing,
+        db,
+        _dir: dir,
+    };
+    p.arrive("regions", "2026-01-01", "region\nEU\nUS\n");
+    p
+}
+
+/// Rows recent enough for a freshness gate of a day.
+fn recent() -> String {
+    (chrono::Utc::now() - chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn day1() -> String {
+    let t = recent();
+    format!(
+        "id,receipt_no,region,amount,sold_at,status\n\
+         s1,R1,EU,10.00,2026-01-01T10:00:00Z,paid\n\
+         s2,R2,US,20.00,2026-01-01T11:00:00Z,paid\n\
+         s3,R3,EU,30.00,2026-01-02T09:00:00Z,refunded\n\
+         s4,R4,US,40.00,{t},paid\n"
+    )
+}
+
+impl Pipeline {
+    fn arrive(&self, source: &str, day: &str, text: &str) {
+        let dir = self.landing.join(source).join(day);
+        std::fs::create_dir_all(&dir).unwrap();
+        let n = std::fs::read_dir(&dir).unwrap().count();
+        std::fs::write(dir.join(format!("{n:03}.csv")), text).unwrap();
+    }
+
+    fn run(&self) -> std::process::Output {
+        pushdown(
+            &["run", "--project", self.project.to_str().unwrap()],
+            &self.landing,
+            &self.db,
+        )
+    }
+
+    fn published(&self) -> Vec<Vec<Vec<String>>> {
+        ["dw.fact_sales", "mart.sales_daily", "dw.dim_region"]
+            .iter()
+            .map(|t| table(&self.db, t))
+            .chain([table_of_ods(&self.db)])
+            .collect()
+    }
+}
+
+fn table_of_ods(db: &Path) -> Vec<Vec<String>> {
+    let mut rows = query(db, "SELECT * EXCLUDE (_ingested_at) FROM ods.sales_current");
+    rows.sort();
+    rows
+}
+
+/// Day 1 publishes; day 2 brings `bad` rows that trip `check` on dw.fact_sales.
+fn assert_gate_blocks(checks: &str, bad: &str, check: &str, offending: u64) {
+    let p = pipeline(checks);
+    p.arrive("sales", "2026-01-01", &day1());
+    let out = p.run();
+    assert!(
+        out.status.success(),
+        "day 1 must pass: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let before = p.published();
+    assert!(!before[0].is_empty());
+
+    p.arrive(
+        "sales",
+        "2026-01-02",
+        &format!("id,receipt_no,region,amount,sold_at,status\n{bad}"),
+    );
+    let out = p.run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed gate fails the run: {err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "model dw.fact_sales: check `{check}` failed with {offending} offending"
+        )),
+        "{err}"
+    );
+
+    // dw.fact_sales and what reads it are exactly as they were.
+    let after = p.published();
+    assert_eq!(
+        after[0], before[0],
+        "dw.fact_sales changed although its gate failed"
+    );
+    assert_eq!(
+        after[1], before[1],
+        "mart.sales_daily changed although its upstream failed"
+    );
+
+    let run = query(
+        &p.db,
+        "SELECT run_id, status FROM audit.runs ORDER BY run_seq DESC LIMIT 1",
+    )
+    .remove(0);
+    assert_eq!(run[1], "failed");
+    let checks = query(
+        &p.db,
+        &format!(
+            "SELECT status, offending FROM audit.checks WHERE run_id = '{}' AND check_name = '{check}'",
+            run[0]
+        ),
+    );
+    assert_eq!(
+        checks,
+        vec![vec!["fail".to_string(), offending.to_string()]]
+    );
+    let models = query(
+        &p.db,
+        &format!(
+            "SELECT model, status FROM audit.models WHERE run_id = '{}' ORDER BY model",
+            run[0]
+        ),
+    );
+    assert!(
+        models.contains(&vec!["dw.fact_sales".to_string(), "failed".into()]),
+        "{models:?}"
+    );
+    assert!(
+        models.contains(&vec!["mart.sales_daily".to_string(), "skipped".into()]),
+        "{models:?}"
+    );
+
+    // The result file says the same.
+    let result: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(p.project.join("target/run_results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(result["status"], "failed");
+    assert_eq!(result["error"]["kind"], "gate");
+    assert_eq!(result["error"]["retryable"], false);
+}
+
+#[test]
+fn not_null_gate_blocks_publishing() {
+    assert_gate_blocks(
+        "[[checks]]\ntype = \"not_null\"\ncolumns = [\"amount\"]",
+        "s5,R5,EU,,2026-01-02T10:00:00Z,paid\n",
+        "not_null(amount)",
+        1,
+    );
+}
+
+#[test]
+fn unique_gate_blocks_publishing() {
+    assert_gate_blocks(
+        "[[checks]]\ntype = \"unique\"\ncolumns = [\"receipt_no\"]",
+        "s5,R1,EU,5.00,2026-01-02T10:00:00Z,paid\ns6,R1,US,6.00,2026-01-02T10:00:00Z,paid\n",
+        "unique(receipt_no)",
+        3,
+    );
+}
+
+#[test]
+fn relationships_gate_blocks_publishing() {
+    assert_gate_blocks(
+        "[[checks]]\ntype = \"relationships\"\ncolumn = \"region\"\nto = \"dw.dim_region\"\nfield = \"region\"",
+        "s5,R5,MARS,5.00,2026-01-02T10:00:00Z,paid\n",
+        "relationships(region->dw.dim_region.region)",
+        1,
+    );
+}
+
+#[test]
+fn accepted_values_gate_blocks_publishing() {
+    assert_gate_blocks(
+        "[[checks]]\ntype = \"accepted_values\"\ncolumn = \"status\"\nvalues = [\"paid\", \"refunded\"]",
+        "s5,R5,EU,5.00,2026-01-02T10:00:00Z,stolen\ns6,R6,EU,5.00,2026-01-02T10:00:00Z,lost\n",
+        "accepted_values(status)",
+        2,
+    );
+}
+
+#[test]
+fn row_count_delta_gate_blocks_publishing() {
+    // 2026-01-01 held 2 rows; 7 more would make it 9: more than 1 + 2.0 times 2.
+    let bad: String = (5..12)
+        .map(|i| format!("s{i},R{i},EU,1.00,2026-01-01T12:00:00Z,paid\n"))
+        .collect();
+    assert_gate_blocks(
+        "[[checks]]\ntype = \"row_count_delta\"\nmax_change = 2.0",
+        &bad,
+        "row_count_delta",
+        1,
+    );
+}
+
+#[test]
+fn freshness_gate_blocks_publishing() {
+    let p =
+        pipeline("[[checks]]\ntype = \"freshness\"\ncolumn = \"sold_at\"\nmax_age = \"2 days\"");
+    p.arrive("sales", "2026-01-01", &day1());
+    assert!(p.run().status.success());
+    let before = p.published();
+    // The same data, judged by a tighter bound: the newest sale is an hour old.
+    let fact = p.project.join("models/dw/fact_sales.sql");
+    std::fs::write(
+        &fact,
+        std::fs::read_to_string(&fact)
+            .unwrap()
+            .replace("\"2 days\"", "\"10 minutes\""),
+    )
+    .unwrap();
+    p.arrive(
+        "sales",
+        "2026-01-02",
+        "id,receipt_no,region,amount,sold_at,status\ns5,R5,EU,5.00,2026-01-02T10:00:00Z,paid\n",
+    );
+    let out = p.run();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("check `freshness(sold_at)` failed with 1 offending")
+    );
+    let after = p.published();
+    assert_eq!(after[0], before[0]);
+    assert_eq!(after[1], before[1]);
+}
+
+#[test]
+fn a_warn_only_check_publishes_and_records_the_warning() {
+    let p = pipeline(
+        "[[checks]]\ntype = \"accepted_values\"\ncolumn = \"status\"\nvalues = [\"paid\"]\nseverity = \"warn\"",
+    );
+    p.arrive("sales", "2026-01-01", &day1());
+    let out = p.run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        scalar(
+            &p.db,
+            "SELECT count(*) FROM dw.fact_sales WHERE status = 'refunded'"
+        ),
+        "1"
+    );
+    assert_eq!(
+        query(
+            &p.db,
+            "SELECT status, offending, severity FROM audit.checks WHERE model = 'dw.fact_sales'"
+        ),
+        vec![vec!["warn".to_string(), "1".into(), "warn".into()]]
+    );
+}
+
+#[test]
+fn a_crash_between_build_and_publish_leaves_published_tables_as_they_were() {
+    let p = pipeline("");
+    p.arrive("sales", "2026-01-01", &day1());
+    assert!(p.run().status.success());
+    let before = p.published();
+    p.arrive("sales", "2026-01-02", "id,receipt_no,region,amount,sold_at,status\ns2,R2,US,99.00,2026-01-01T11:00:00Z,refunded\ns5,R5,EU,5.00,2026-01-03T10:00:00Z,paid\n");
+    let out = Command::new(bin())
+        .args(["run", "--project", p.project.to_str().unwrap()])
+        .env("PUSHDOWN_LANDING_DIR", &p.landing)
+        .env("PUSHDOWN_DUCKDB_PATH", &p.db)
+        .env(
+            "PUSHDOWN_FAILPOINT",
+            "transform:before_publish:dw.fact_sales",
+        )
+        .env("PUSHDOWN_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "the failpoint must abort the process"
+    );
+    let after = p.published();
+    assert_eq!(
+        after[0], before[0],
+        "dw.fact_sales changed by a run that died before publishing it"
+    );
+    assert_eq!(after[1], before[1]);
+    assert_ne!(
+        after[3], before[3],
+        "ods.sales_current, published before the crash, moved on"
+    );
+    assert_eq!(
+        scalar(
+            &p.db,
+            "SELECT status FROM audit.runs ORDER BY run_seq DESC LIMIT 1"
+        ),
+        "running"
+    );
+
+    // The next run recognises the dead run and finishes the work.
+    let out = p.run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        query(&p.db, "SELECT status FROM audit.runs ORDER BY run_seq"),
+        vec![
+            vec!["success".to_string()],
+            vec!["abandoned".into()],
+            vec!["success".into()]
+        ]
+    );
+    assert_eq!(
+        scalar(&p.db, "SELECT amount FROM dw.fact_sales WHERE id = 's2'"),
+        "99.00"
+    );
+    assert_eq!(
+        query(
+            &p.db,
+            "SELECT sale_date, sales, amount FROM mart.sales_daily ORDER BY sale_date"
+        )[0],
+        vec!["2026-01-01".to_string(), "2".into(), "109.00".into()]
+    );
+}
