@@ -133,7 +133,17 @@ pub enum LogFormat {
 }
 
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    main_with(std::env::args_os())
+}
+
+/// Runs a pushdown command line in this process (the demo and embedders
+/// use it); returns the exit code the binary would.
+pub fn main_with<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();

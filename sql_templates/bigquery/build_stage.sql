@@ -1,4 +1,7 @@
 {%- import "bigquery/_macros.sql" as m -%}
+{#- BigQuery long required a WHERE, GROUP BY or HAVING beside QUALIFY; the scope
+    filter is always there (TRUE for a full build):
+    https://cloud.google.com/bigquery/docs/reference/standard-sql/query-syntax#qualify_clause -#}
 CREATE OR REPLACE TABLE {{ c.stage }} AS
 SELECT * FROM (
 {{ c.select }}

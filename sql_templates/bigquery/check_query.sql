@@ -14,14 +14,16 @@ WHERE _r.{{ q.id(column) }} IS NOT NULL
 {%- when CheckSpec::AcceptedValues with { column, values } %}
 SELECT count(*) AS offending FROM {{ c.relation }} AS _r
 WHERE _r.{{ q.id(column) }} IS NOT NULL
-  AND CAST(_r.{{ q.id(column) }} AS VARCHAR) NOT IN ({% for v in values %}{% if !loop.first %}, {% endif %}{{ q.str(v) }}{% endfor %})
+  AND CAST(_r.{{ q.id(column) }} AS STRING) NOT IN ({% for v in values %}{% if !loop.first %}, {% endif %}{{ q.str(v) }}{% endfor %})
 {%- when CheckSpec::RowCountDelta with { partition, target, max_change } %}
-{#- Per partition this run rewrites: previous count vs new count. -#}
+{#- Per partition this run rewrites: previous count vs new count. Only partitions
+    present on both sides are compared, so an inner join on the null-safe key
+    (an outer join would need a plain equality). -#}
 WITH _new AS (SELECT {{ q.id(partition) }} AS _p, count(*) AS _n FROM {{ c.stage }} GROUP BY 1)
 {%- if let Some(t) = target %},
 _old AS (SELECT _t.{{ q.id(partition) }} AS _p, count(*) AS _n FROM {{ t }} AS _t WHERE _t.{{ q.id(partition) }} IN (SELECT _p FROM _new) GROUP BY 1)
-SELECT count(*) AS offending FROM _new LEFT JOIN _old ON _new._p IS NOT DISTINCT FROM _old._p
-WHERE _old._n IS NOT NULL AND abs(_new._n - _old._n) > {{ max_change }} * _old._n
+SELECT count(*) AS offending FROM _new JOIN _old ON (_new._p = _old._p OR (_new._p IS NULL AND _old._p IS NULL))
+WHERE abs(_new._n - _old._n) > {{ max_change }} * _old._n
 {%- else %}
 SELECT 0 AS offending
 {%- endif %}

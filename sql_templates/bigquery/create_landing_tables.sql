@@ -12,8 +12,11 @@ CREATE TABLE IF NOT EXISTS {{ q.table("raw", "rejects") }} (
     {{ q.id("_checksum") }} STRING NOT NULL,
     {{ q.id("_line") }} INT64 NOT NULL
 )
+PARTITION BY {{ q.id("_ingest_date") }}
 ;
-{#- The exactly-once ledger: one row per file content ever landed. -#}
+{#- The exactly-once ledger: one row per file content ever landed. BigQuery has
+    no enforced primary key (only NOT ENFORCED ones, which the optimizer trusts),
+    so none is declared: the checksum is checked before each load. -#}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "landed_files") }} (
     {{ q.id("checksum") }} STRING,
     {{ q.id("source") }} STRING NOT NULL,

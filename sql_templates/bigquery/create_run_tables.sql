@@ -1,57 +1,58 @@
+{#- BigQuery datasets; a dataset name starting with `_` is hidden in the console. -#}
 CREATE SCHEMA IF NOT EXISTS {{ q.id("audit") }}
 ;
 CREATE SCHEMA IF NOT EXISTS {{ q.id("_pushdown") }}
 ;
-{#- One row per run; a run that died stays `running` until the next run marks it `abandoned`. -#}
+{#- One row per run; a run that died stays `running` until the next run marks it `abandoned`.
+    No primary keys: BigQuery only has NOT ENFORCED ones. -#}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "runs") }} (
-    {{ q.id("run_id") }} VARCHAR PRIMARY KEY,
-    {{ q.id("run_seq") }} BIGINT NOT NULL,
-    {{ q.id("command") }} VARCHAR NOT NULL,
-    {{ q.id("mode") }} VARCHAR NOT NULL,
+    {{ q.id("run_id") }} STRING NOT NULL,
+    {{ q.id("run_seq") }} INT64 NOT NULL,
+    {{ q.id("command") }} STRING NOT NULL,
+    {{ q.id("mode") }} STRING NOT NULL,
     {{ q.id("range_start") }} DATE,
     {{ q.id("range_end") }} DATE,
-    {{ q.id("target") }} VARCHAR NOT NULL,
-    {{ q.id("status") }} VARCHAR NOT NULL,
+    {{ q.id("target") }} STRING NOT NULL,
+    {{ q.id("status") }} STRING NOT NULL,
     {{ q.id("started_at") }} TIMESTAMP NOT NULL,
     {{ q.id("ended_at") }} TIMESTAMP,
-    {{ q.id("error") }} VARCHAR,
-    {{ q.id("pushdown_version") }} VARCHAR NOT NULL
+    {{ q.id("error") }} STRING,
+    {{ q.id("pushdown_version") }} STRING NOT NULL
 )
 ;
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "models") }} (
-    {{ q.id("run_id") }} VARCHAR NOT NULL,
-    {{ q.id("model") }} VARCHAR NOT NULL,
-    {{ q.id("materialization") }} VARCHAR NOT NULL,
-    {{ q.id("status") }} VARCHAR NOT NULL,
-    {{ q.id("partitions") }} VARCHAR,
-    {{ q.id("partitions_count") }} BIGINT NOT NULL,
-    {{ q.id("rows_inserted") }} BIGINT NOT NULL,
-    {{ q.id("rows_updated") }} BIGINT NOT NULL,
-    {{ q.id("rows_deleted") }} BIGINT NOT NULL,
+    {{ q.id("run_id") }} STRING NOT NULL,
+    {{ q.id("model") }} STRING NOT NULL,
+    {{ q.id("materialization") }} STRING NOT NULL,
+    {{ q.id("status") }} STRING NOT NULL,
+    {{ q.id("partitions") }} STRING,
+    {{ q.id("partitions_count") }} INT64 NOT NULL,
+    {{ q.id("rows_inserted") }} INT64 NOT NULL,
+    {{ q.id("rows_updated") }} INT64 NOT NULL,
+    {{ q.id("rows_deleted") }} INT64 NOT NULL,
     {{ q.id("started_at") }} TIMESTAMP NOT NULL,
     {{ q.id("ended_at") }} TIMESTAMP NOT NULL,
-    {{ q.id("error") }} VARCHAR
+    {{ q.id("error") }} STRING
 )
 ;
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "checks") }} (
-    {{ q.id("run_id") }} VARCHAR NOT NULL,
-    {{ q.id("model") }} VARCHAR NOT NULL,
-    {{ q.id("check_name") }} VARCHAR NOT NULL,
-    {{ q.id("check_type") }} VARCHAR NOT NULL,
-    {{ q.id("severity") }} VARCHAR NOT NULL,
-    {{ q.id("status") }} VARCHAR NOT NULL,
-    {{ q.id("offending") }} BIGINT NOT NULL,
-    {{ q.id("threshold") }} VARCHAR,
+    {{ q.id("run_id") }} STRING NOT NULL,
+    {{ q.id("model") }} STRING NOT NULL,
+    {{ q.id("check_name") }} STRING NOT NULL,
+    {{ q.id("check_type") }} STRING NOT NULL,
+    {{ q.id("severity") }} STRING NOT NULL,
+    {{ q.id("status") }} STRING NOT NULL,
+    {{ q.id("offending") }} INT64 NOT NULL,
+    {{ q.id("threshold") }} STRING,
     {{ q.id("at") }} TIMESTAMP NOT NULL
 )
 ;
 {#- How far each model has consumed each upstream: an ingestion time for raw
     sources, a run sequence number for models' change logs. -#}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "watermarks") }} (
-    {{ q.id("model") }} VARCHAR NOT NULL,
-    {{ q.id("upstream") }} VARCHAR NOT NULL,
-    {{ q.id("value") }} VARCHAR NOT NULL,
-    {{ q.id("run_id") }} VARCHAR NOT NULL,
-    {{ q.id("updated_at") }} TIMESTAMP NOT NULL,
-    PRIMARY KEY ({{ q.id("model") }}, {{ q.id("upstream") }})
+    {{ q.id("model") }} STRING NOT NULL,
+    {{ q.id("upstream") }} STRING NOT NULL,
+    {{ q.id("value") }} STRING NOT NULL,
+    {{ q.id("run_id") }} STRING NOT NULL,
+    {{ q.id("updated_at") }} TIMESTAMP NOT NULL
 )

@@ -1,2 +1,3 @@
+{%- import "bigquery/_macros.sql" as m -%}
 SELECT _o.{{ q.id(c.partition) }} FROM {{ c.target }} AS _o
-WHERE EXISTS (SELECT 1 FROM ({{ c.key_rows }}) AS _r WHERE {% for k in c.keys %}{% if !loop.first %} AND {% endif %}_r.{{ q.id(k) }} IS NOT DISTINCT FROM _o.{{ q.id(k) }}{% endfor %})
+WHERE EXISTS (SELECT 1 FROM ({{ c.key_rows }}) AS _r WHERE {% call m::keys_match(q, "_r", "_o", c.keys) %}{% endcall %})

@@ -26,6 +26,6 @@ WHERE _old._n IS NOT NULL AND abs(_new._n - _old._n) > {{ max_change }} * _old._
 SELECT 0 AS offending
 {%- endif %}
 {%- when CheckSpec::Freshness with { column, cutoff } %}
-SELECT CASE WHEN max(_r.{{ q.id(column) }}) IS NULL OR CAST(max(_r.{{ q.id(column) }}) AS TIMESTAMP) < {{ q.ts(cutoff) }} THEN 1 ELSE 0 END AS offending
+SELECT CASE WHEN max(_r.{{ q.id(column) }}) IS NULL OR CAST(max(_r.{{ q.id(column) }}) AS TIMESTAMP_NTZ) < {{ q.ts(cutoff) }} THEN 1 ELSE 0 END AS offending
 FROM {{ c.relation }} AS _r
 {%- endmatch %}

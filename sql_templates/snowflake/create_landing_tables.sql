@@ -2,7 +2,7 @@
 CREATE TABLE IF NOT EXISTS {{ q.table("raw", "rejects") }} (
     {{ q.id("source") }} VARCHAR NOT NULL,
     {{ q.id("file") }} VARCHAR NOT NULL,
-    {{ q.id("line") }} BIGINT NOT NULL,
+    {{ q.id("line") }} NUMBER(38, 0) NOT NULL,
     {{ q.id("raw_text") }} VARCHAR,
     {{ q.id("reason") }} VARCHAR NOT NULL,
     {{ q.id("_ingested_at") }} TIMESTAMP_NTZ NOT NULL,
@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS {{ q.table("raw", "rejects") }} (
     {{ q.id("_source_file") }} VARCHAR NOT NULL,
     {{ q.id("_batch_id") }} VARCHAR NOT NULL,
     {{ q.id("_checksum") }} VARCHAR NOT NULL,
-    {{ q.id("_line") }} BIGINT NOT NULL
+    {{ q.id("_line") }} NUMBER(38, 0) NOT NULL
 )
 ;
 {#- The exactly-once ledger: one row per file content ever landed. -#}
@@ -18,9 +18,9 @@ CREATE TABLE IF NOT EXISTS {{ q.table("audit", "landed_files") }} (
     {{ q.id("checksum") }} VARCHAR PRIMARY KEY,
     {{ q.id("source") }} VARCHAR NOT NULL,
     {{ q.id("file") }} VARCHAR NOT NULL,
-    {{ q.id("bytes") }} BIGINT NOT NULL,
-    {{ q.id("rows") }} BIGINT NOT NULL,
-    {{ q.id("rejects") }} BIGINT NOT NULL,
+    {{ q.id("bytes") }} NUMBER(38, 0) NOT NULL,
+    {{ q.id("rows") }} NUMBER(38, 0) NOT NULL,
+    {{ q.id("rejects") }} NUMBER(38, 0) NOT NULL,
     {{ q.id("batch_id") }} VARCHAR NOT NULL,
     {{ q.id("run_id") }} VARCHAR NOT NULL,
     {{ q.id("ingested_at") }} TIMESTAMP_NTZ NOT NULL
@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS {{ q.table("audit", "files") }} (
     {{ q.id("file") }} VARCHAR NOT NULL,
     {{ q.id("checksum") }} VARCHAR NOT NULL,
     {{ q.id("status") }} VARCHAR NOT NULL,
-    {{ q.id("rows") }} BIGINT NOT NULL,
-    {{ q.id("rejects") }} BIGINT NOT NULL,
+    {{ q.id("rows") }} NUMBER(38, 0) NOT NULL,
+    {{ q.id("rejects") }} NUMBER(38, 0) NOT NULL,
     {{ q.id("at") }} TIMESTAMP_NTZ NOT NULL
 )

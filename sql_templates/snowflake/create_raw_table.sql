@@ -12,5 +12,5 @@ CREATE TABLE IF NOT EXISTS {{ c.table }} (
     {{ q.id("_source_file") }} VARCHAR NOT NULL,
     {{ q.id("_batch_id") }} VARCHAR NOT NULL,
     {{ q.id("_checksum") }} VARCHAR NOT NULL,
-    {{ q.id("_line") }} BIGINT NOT NULL
+    {{ q.id("_line") }} NUMBER(38, 0) NOT NULL
 )

@@ -1,1 +1,1 @@
-SELECT {{ q.id("checksum") }} FROM {{ q.table("audit", "landed_files") }}
+SELECT {{ q.ids(["checksum", "file"]) }} FROM {{ q.table("audit", "landed_files") }}

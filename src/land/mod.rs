@@ -12,7 +12,7 @@ pub mod prepare;
 pub mod scan;
 pub mod validate;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -98,6 +98,13 @@ pub async fn land(
         .iter()
         .filter_map(|r| r[0].as_str().map(str::to_owned))
         .collect();
+    // Files landed before under the same name are only hashed, not parsed:
+    // a rerun over a large landing zone costs one read per file.
+    let known: HashMap<String, String> = landed
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.get(1)?.as_str()?.to_owned(), r[0].as_str()?.to_owned())))
+        .collect();
 
     let scan = scan::scan(&project.landing, &project.sources).map_err(|e| {
         Error::run(
@@ -149,6 +156,24 @@ pub async fn land(
                 .iter()
                 .find(|s| s.name == job.source)
                 .expect("scanned from these sources");
+            if let Some(known) = known.get(&job.rel) {
+                match prepare::checksum_only(&job) {
+                    Ok(p) if &p.checksum == known => {
+                        if tx.blocking_send(Ok(p)).is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    // Rewritten under the same name: new content, read it all.
+                    Ok(_) => {}
+                    Err(e) => {
+                        if tx.blocking_send(Err(e)).is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                }
+            }
             let prepared = prepare::prepare(
                 job,
                 source,
@@ -163,6 +188,7 @@ pub async fn land(
     });
 
     let mut outcome = Ok(());
+    let mut skipped = Vec::new();
     while let Some(prepared) = rx.recv().await {
         let p = match prepared {
             Ok(p) => p,
@@ -176,23 +202,16 @@ pub async fn land(
         let counts = report.sources.entry(p.job.source.clone()).or_default();
         if loaded.contains(&p.checksum) {
             tracing::info!(file = %p.job.rel, checksum = %p.checksum, "skipped: this content was landed before");
-            let skip = RecordSkippedFile {
-                run_id: run.run_id.clone(),
-                source: p.job.source.clone(),
-                file: p.job.rel.clone(),
-                checksum: p.checksum.clone(),
-                at: chrono::Utc::now().naive_utc(),
-            };
-            if let Err(e) = wh
-                .run(Exec::new(
-                    format!("record skipped file {}", p.job.rel),
-                    skip.render(d),
-                ))
-                .await
-            {
-                outcome = Err(e);
-                break;
-            }
+            skipped.extend(
+                RecordSkippedFile {
+                    run_id: run.run_id.clone(),
+                    source: p.job.source.clone(),
+                    file: p.job.rel.clone(),
+                    checksum: p.checksum.clone(),
+                    at: chrono::Utc::now().naive_utc(),
+                }
+                .render(d),
+            );
             counts.files_skipped += 1;
             counts.skipped_files.push(p.job.rel.clone());
             report.files_skipped += 1;
@@ -220,6 +239,14 @@ pub async fn land(
     }
     drop(rx);
     let _ = reader.await;
+    if outcome.is_ok() {
+        outcome = wh
+            .run(Exec::new(
+                "record the skipped files in audit.files",
+                skipped,
+            ))
+            .await;
+    }
     bar.finish();
     let _ = std::fs::remove_dir_all(&staging);
     outcome?;

@@ -118,6 +118,27 @@ pub fn prepare(
     })
 }
 
+/// Only the checksum of a file, for files whose name the ledger knows.
+pub fn checksum_only(job: &FileJob) -> Result<Prepared, FileError> {
+    let fail = |message: String| FileError {
+        file: job.rel.clone(),
+        message,
+    };
+    let file = File::open(&job.path).map_err(|e| fail(format!("cannot open: {e}")))?;
+    let (checksum, bytes) = Hashing::new(std::io::BufReader::with_capacity(1 << 16, file))
+        .finish()
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(Prepared {
+        job: job.clone(),
+        checksum,
+        bytes,
+        rows: 0,
+        rejects: 0,
+        staged_rows: PathBuf::new(),
+        staged_rejects: PathBuf::new(),
+    })
+}
+
 fn describe(e: &io::Error, gzip: bool) -> String {
     match e.kind() {
         io::ErrorKind::UnexpectedEof if gzip => {
