@@ -77,8 +77,6 @@ struct SourceSection {
 #[serde(deny_unknown_fields)]
 struct TransformSection {
     lookback: Option<String>,
-    lease_wait: Option<String>,
-    lease_ttl: Option<String>,
 }
 
 /// Setting names that would hold a secret in clear; the project must name an
@@ -282,8 +280,6 @@ pub(super) fn parse(
 
     let mut transform = TransformDefaults {
         lookback: chrono::Duration::days(3),
-        lease_wait: std::time::Duration::from_secs(300),
-        lease_ttl: std::time::Duration::from_secs(3600),
     };
     if let Some(section) = root.transform {
         let span = section.span();
@@ -302,12 +298,6 @@ pub(super) fn parse(
         };
         if let Some(d) = dur(t.lookback, "lookback") {
             transform.lookback = d;
-        }
-        if let Some(d) = dur(t.lease_wait, "lease_wait") {
-            transform.lease_wait = d.to_std().unwrap_or_default();
-        }
-        if let Some(d) = dur(t.lease_ttl, "lease_ttl") {
-            transform.lease_ttl = d.to_std().unwrap_or_default();
         }
     }
 

@@ -53,10 +53,6 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransformDefaults {
     pub lookback: chrono::Duration,
-    /// How long a run waits for another run's lease on the same target.
-    pub lease_wait: std::time::Duration,
-    /// How long a lease lives without renewal before another run may take it.
-    pub lease_ttl: std::time::Duration,
 }
 
 impl Project {
