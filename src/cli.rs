@@ -435,12 +435,19 @@ fn finish(
         land,
         transform,
     };
-    let mut paths = vec![project.target_dir.join("run_results.json")];
-    paths.extend(args.result_file.clone());
-    result.write(&paths).map_err(|e| {
-        Error::run(
-            FailureKind::Input,
-            format!("cannot write the result file: {e}"),
-        )
-    })
+    // The default copy is a convenience (a read-only checkout must still
+    // run); the file asked for with --result-file is part of the contract.
+    let default = project.target_dir.join("run_results.json");
+    if let Err(e) = result.write(std::slice::from_ref(&default)) {
+        tracing::warn!(path = %default.display(), error = %e, "cannot write the default result file");
+    }
+    match &args.result_file {
+        Some(path) => result.write(std::slice::from_ref(path)).map_err(|e| {
+            Error::run(
+                FailureKind::Input,
+                format!("cannot write the result file {}: {e}", path.display()),
+            )
+        }),
+        None => Ok(()),
+    }
 }

@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::*;
 use hmac::{Hmac, Mac};
@@ -25,9 +25,11 @@ const SHIPMENTS_HEADER: &str = "shipment_id,order_id,event_time,milestone,carrie
 const CUSTOMERS_HEADER: &str = "customer_id,email,country,segment,updated_at";
 const FX_HEADER: &str = "rate_date,currency,usd_rate";
 
-/// A landing zone and a warehouse file, both in a fresh temporary directory.
+/// A landing zone, a warehouse file and a private copy of the reference
+/// project, all in a fresh temporary directory.
 struct Zone {
     _dir: tempfile::TempDir,
+    project: PathBuf,
     landing: PathBuf,
     db: PathBuf,
 }
@@ -38,8 +40,14 @@ impl Zone {
         let landing = dir.path().join("landing");
         let db = dir.path().join("warehouse.duckdb");
         std::fs::create_dir_all(&landing).unwrap();
+        let project = dir.path().join("ecommerce");
+        let src = std::env::var("RULES_PROJECT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| example());
+        copy_project(&src, &project);
         Zone {
             _dir: dir,
+            project,
             landing,
             db,
         }
@@ -125,14 +133,13 @@ impl Zone {
         );
     }
 
-    /// `pushdown run --project examples/ecommerce --mode incremental`.
+    /// `pushdown run --project <copy of examples/ecommerce> --mode incremental`.
     fn run(&self) {
-        let project = example();
         pushdown_ok(
             &[
                 "run",
                 "--project",
-                project.to_str().unwrap(),
+                self.project.to_str().unwrap(),
                 "--mode",
                 "incremental",
             ],
@@ -151,6 +158,34 @@ impl Zone {
 
     fn count(&self, table: &str) -> String {
         self.scalar(&format!("SELECT count(*) FROM {table}"))
+    }
+}
+
+/// Copies the reference project (pushdown.toml, models/ and whatever else
+/// it reads) as it is in the tree right now, without its `target/` folder,
+/// its generator or a local landing zone.
+///
+/// Why a copy: pushdown keeps its landing staging files under the project's
+/// `target/staging/<run_id>/` and every run first deletes the whole
+/// `target/staging/` folder, so two runs of the same project folder at the
+/// same time (parallel tests, or another test binary) delete each other's
+/// staged files ("IO Error: No files found that match the pattern
+/// .../target/staging/<run_id>/000003.rows"). One copy per test keeps the
+/// tests independent and leaves examples/ecommerce/target alone.
+fn copy_project(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        let path = entry.path();
+        if matches!(name.to_str(), Some("target" | "generator" | "landing")) {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_project(&path, &to.join(&name));
+        } else {
+            std::fs::copy(&path, to.join(&name)).unwrap();
+        }
     }
 }
 
@@ -252,7 +287,8 @@ const SLA: &str = "SELECT order_date, delivered_orders, breached_orders, pending
 fn refund_weeks_later_reaches_the_old_partition() {
     let z = Zone::new();
 
-    // Day 1: O1 (EUR) and O2 (USD), both captured.
+    // Day 1: O1 (EUR) and O2 (USD), captured; O4 (USD) paid in two captured
+    // payments.
     z.customer_c1("2026-01-01", "2026-01-01T00:00:00Z");
     z.fx_default("2026-01-01", "2026-01-01");
     z.orders(
@@ -264,6 +300,7 @@ fn refund_weeks_later_reaches_the_old_partition() {
                 json!({"discount_amount": "10.00"}),
             ),
             created("O2", "2026-01-01T11:00:00Z", "USD", "50.00"),
+            created("O4", "2026-01-01T12:00:00Z", "USD", "7.00"),
         ],
     );
     z.payments(
@@ -272,11 +309,32 @@ fn refund_weeks_later_reaches_the_old_partition() {
         &[
             "P1,O1,2026-01-01T10:05:00Z,captured,90.00,EUR,1",
             "P2,O2,2026-01-01T11:05:00Z,captured,50.00,USD,1",
+            "P4a,O4,2026-01-01T12:05:00Z,captured,3.50,USD,1",
+            "P4b,O4,2026-01-01T12:05:00Z,captured,3.50,USD,1",
         ],
     );
     z.run();
 
-    // Day 2: O3 (USD), captured.
+    // O1: net 100.00 - 10.00 = 90.00 EUR x 1.100000 = 99.00 USD;
+    //     gross 100.00 x 1.100000 = 110.00 USD.
+    // O2: 50.00 USD.  O4: 7.00 USD.
+    // 2026-01-01: gross 110.00 + 50.00 + 7.00 = 167.00;
+    //   net = paid = 99.00 + 50.00 + 7.00 = 156.00;
+    //   p95 of [7.00, 50.00, 99.00] at 0.95 x 2 = 1.9: 50.00 + 0.9 x 49.00 = 94.10.
+    assert_eq!(
+        z.query(REVENUE),
+        rows(&[&[
+            "2026-01-01",
+            "3",
+            "0",
+            "167.00",
+            "156.00",
+            "156.00",
+            "94.10"
+        ]])
+    );
+
+    // Day 2: O3 (USD), captured; one of O4's two payments is refunded.
     z.fx_default("2026-01-02", "2026-01-02");
     z.orders(
         "2026-01-02",
@@ -286,26 +344,26 @@ fn refund_weeks_later_reaches_the_old_partition() {
     z.payments(
         "2026-01-02",
         "payments_2026-01-02_01.csv",
-        &["P3,O3,2026-01-02T09:05:00Z,captured,30.00,USD,1"],
+        &[
+            "P3,O3,2026-01-02T09:05:00Z,captured,30.00,USD,1",
+            "P4b,O4,2026-01-02T08:00:00Z,refunded,3.50,USD,2",
+        ],
     );
     z.run();
 
-    // O1: net 100.00 - 10.00 = 90.00 EUR x 1.100000 = 99.00 USD;
-    //     gross 100.00 x 1.100000 = 110.00 USD.
-    // O2: 50.00 USD.  O3: 30.00 USD.
-    // 2026-01-01: gross 110.00 + 50.00 = 160.00; net = paid 99.00 + 50.00 = 149.00;
-    //   p95 of [50.00, 99.00] at 0.95 x (2 - 1) = 0.95: 50.00 + 0.95 x 49.00 = 96.55.
+    // O4 is now paid (P4a captured) AND refunded (P4b): not in paid_net_usd.
+    // 2026-01-01 paid_net_usd = 156.00 - 7.00 = 149.00.
     assert_eq!(
         z.query(REVENUE),
         rows(&[
             &[
                 "2026-01-01",
-                "2",
+                "3",
                 "0",
-                "160.00",
+                "167.00",
+                "156.00",
                 "149.00",
-                "149.00",
-                "96.55"
+                "94.10"
             ],
             &["2026-01-02", "1", "0", "30.00", "30.00", "30.00", "30.00"],
         ])
@@ -329,14 +387,15 @@ fn refund_weeks_later_reaches_the_old_partition() {
             &["O1", "2026-01-01", "99.00", "false", "true"],
             &["O2", "2026-01-01", "50.00", "true", "false"],
             &["O3", "2026-01-02", "30.00", "true", "false"],
+            &["O4", "2026-01-01", "7.00", "true", "true"],
         ])
     );
-    // 2026-01-01 paid_net_usd drops by O1's 99.00: 149.00 - 99.00 = 50.00;
-    // orders, sums and p95 are unchanged; 2026-01-02 is untouched.
+    // 2026-01-01 paid_net_usd drops by exactly O1's 99.00: 149.00 - 99.00 =
+    // 50.00; orders, sums and p95 are unchanged; 2026-01-02 is untouched.
     assert_eq!(
         z.query(REVENUE),
         rows(&[
-            &["2026-01-01", "2", "0", "160.00", "149.00", "50.00", "96.55"],
+            &["2026-01-01", "3", "0", "167.00", "156.00", "50.00", "94.10"],
             &["2026-01-02", "1", "0", "30.00", "30.00", "30.00", "30.00"],
         ])
     );
@@ -889,14 +948,19 @@ fn redelivered_file_and_duplicate_events_land_once() {
     z.shipments(
         "2026-01-02",
         "shipments_2026-01-02_retry.csv",
-        &["S1,O1,2026-01-01T15:00:00Z,label_created,DHL"],
+        &[
+            "S1,O1,2026-01-01T15:00:00Z,label_created,DHL",
+            "S3,O3,2026-01-02T15:00:00Z,label_created,UPS",
+        ],
     );
     z.run();
 
-    // raw: 2 (day 1) + 0 (the resent file) + 2 (the retry file) each.
+    // raw is append-only and keeps the duplicate events, but not the resent
+    // files: 2 (day 1) + 0 (resent) + 2 (retry) orders and payments events;
+    // 1 + 2 shipment events; 1 + 0 customers.
     assert_eq!(z.count("raw.orders_events"), "4");
     assert_eq!(z.count("raw.payments_events"), "4");
-    assert_eq!(z.count("raw.shipments_events"), "2");
+    assert_eq!(z.count("raw.shipments_events"), "3");
     assert_eq!(z.count("raw.customers"), "1");
     assert_eq!(z.count("raw.rejects"), "0");
     assert_eq!(
@@ -931,10 +995,10 @@ fn redelivered_file_and_duplicate_events_land_once() {
     // Downstream: one row per key, nothing counted twice.
     assert_eq!(z.count("ods.orders_current"), "3");
     assert_eq!(z.count("ods.payments_current"), "3");
-    assert_eq!(z.count("ods.shipment_milestones"), "1");
+    assert_eq!(z.count("ods.shipment_milestones"), "2");
     assert_eq!(z.count("dw.dim_customer"), "1");
     assert_eq!(z.count("dw.fact_orders"), "3");
-    assert_eq!(z.count("dw.fact_shipments"), "1");
+    assert_eq!(z.count("dw.fact_shipments"), "2");
     // 2026-01-01: O1 10.00 + O2 20.00 EUR x 1.1 = 22.00 -> 32.00;
     // p95 of [10.00, 22.00]: 10.00 + 0.95 x 12.00 = 21.40.
     assert_eq!(

@@ -313,7 +313,7 @@ fn a_file_delivered_twice_under_two_names_lands_once() {
     assert_eq!(
         query(
             &z.db,
-            "SELECT file, status FROM audit.files ORDER BY \"at\", file"
+            "SELECT file, status FROM audit.files ORDER BY recorded_at, file"
         ),
         vec![
             vec!["events/2026-01-01/a.jsonl".to_string(), "loaded".into()],

@@ -22,7 +22,28 @@ use sqlparser::parser::Parser;
 /// Statements sqlparser 0.64 cannot parse although the warehouse runs them:
 /// (template file, dialect, how the statement starts, why). Each entry must
 /// still fail to parse, so the list shrinks when sqlparser learns more.
-const UNPARSEABLE: &[(&str, Dialect, &str, &str)] = &[];
+const UNPARSEABLE: &[(&str, Dialect, &str, &str)] = &[(
+    "load_file",
+    Dialect::BigQuery,
+    "LOAD DATA INTO TEMP TABLE",
+    "a BigQuery script: `LOAD DATA INTO TEMP TABLE ... FROM FILES (...)` then \
+     BEGIN TRANSACTION ... COMMIT TRANSACTION; sqlparser's LOAD DATA is Hive's \
+     (`LOAD DATA [LOCAL] INPATH`), it knows no `INTO TEMP TABLE` / `FROM FILES`",
+)];
+
+/// Rendered "statements" that hold several: in these duckdb templates a
+/// `{#- ... -#}` comment right after a `;` line trims the newline the
+/// splitter needs, so the next statement starts on the `;` line and is glued
+/// to the previous one (DuckDB runs the glued text as a batch, so it goes
+/// unnoticed there; a warehouse that takes one statement per request would
+/// refuse it). Fix: `{# ... -#}` in `sql_templates/duckdb/`, then drop the
+/// entry. (template file, dialect, statements found in the glued one.)
+const GLUED: &[(&str, Dialect, usize)] = &[];
+
+/// Templates that render a relation (a table name or a parenthesized
+/// subquery) to be placed in a FROM clause, not a statement: parsed inside
+/// `SELECT * FROM <fragment> AS _f`.
+const RELATION_FRAGMENTS: [&str; 3] = ["changed_raw", "changed_model", "would_be"];
 
 /// A column named like a keyword, one with a space and a double quote, a
 /// unicode one: quoting must keep each a single identifier.
@@ -723,30 +744,56 @@ fn snapshots() {
     }
 }
 
+/// Every snapshot file belongs to a case and a dialect (a renamed or removed
+/// case leaves none behind).
+#[test]
+fn no_stale_snapshots() {
+    let expected: BTreeSet<String> = cases()
+        .iter()
+        .flat_map(|c| Dialect::ALL.map(|d| format!("{}@{}.snap", c.name, d.name())))
+        .collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let stale: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".snap") && !expected.contains(n))
+        .collect();
+    assert!(stale.is_empty(), "snapshots of no case: {stale:?}");
+}
+
 #[test]
 fn rendered_sql_parses() {
     let mut failures = Vec::new();
     let mut used = BTreeSet::new();
+    let mut glued_seen = BTreeSet::new();
     for c in cases() {
         for d in Dialect::ALL {
             for stmt in (c.render)(d) {
+                let sql = if RELATION_FRAGMENTS.contains(&c.file.as_str()) {
+                    format!("SELECT * FROM {stmt} AS _f")
+                } else {
+                    stmt.clone()
+                };
+                let at = format!("{}@{}", c.name, d.name());
                 let exempt = UNPARSEABLE.iter().position(|(file, dialect, start, _)| {
-                    *file == c.file && *dialect == d && stmt.trim_start().starts_with(start)
+                    *file == c.file && *dialect == d && stmt.starts_with(start)
                 });
-                match (parse(d, &stmt), exempt) {
+                let glued = GLUED
+                    .iter()
+                    .position(|(file, dialect, _)| *file == c.file && *dialect == d);
+                match (parse(d, &sql), exempt) {
                     (Ok(1), None) => {}
-                    (Ok(n), None) => failures.push(format!(
-                        "{}@{}: parsed as {n} statements, expected one:\n{stmt}",
-                        c.name,
-                        d.name()
-                    )),
-                    (Err(e), None) => {
-                        failures.push(format!("{}@{}: {e}\n{stmt}", c.name, d.name()))
-                    }
+                    (Ok(n), None) => match glued {
+                        Some(i) if GLUED[i].2 == n => {
+                            glued_seen.insert(i);
+                        }
+                        _ => failures.push(format!(
+                            "{at}: parsed as {n} statements, expected one:\n{stmt}"
+                        )),
+                    },
+                    (Err(e), None) => failures.push(format!("{at}: {e}\n{stmt}")),
                     (Ok(_), Some(i)) => failures.push(format!(
-                        "{}@{}: listed in UNPARSEABLE ({}) but sqlparser parses it now; drop the entry",
-                        c.name,
-                        d.name(),
+                        "{at}: listed in UNPARSEABLE ({}) but sqlparser parses it now; drop the entry",
                         UNPARSEABLE[i].3
                     )),
                     (Err(_), Some(i)) => {
@@ -760,6 +807,14 @@ fn rendered_sql_parses() {
         if !used.contains(&i) {
             failures.push(format!(
                 "UNPARSEABLE entry {file}@{} `{start}` matches no rendered statement",
+                d.name()
+            ));
+        }
+    }
+    for (i, (file, d, _)) in GLUED.iter().enumerate() {
+        if !glued_seen.contains(&i) {
+            failures.push(format!(
+                "GLUED entry {file}@{} no longer glues statements; drop the entry",
                 d.name()
             ));
         }

@@ -20,7 +20,7 @@ _changes AS (
     FROM _snap
     WINDOW _w AS (PARTITION BY {{ q.ids(c.keys) }} ORDER BY {{ q.id(c.valid_from) }})
 )
-{#- The same text as DuckDB's md5(concat_ws('|', ...)), hex-encoded: ARRAY_TO_STRING
+{# The same text as DuckDB's md5(concat_ws('|', ...)), hex-encoded: ARRAY_TO_STRING
     skips NULL elements as concat_ws does
     (https://cloud.google.com/bigquery/docs/reference/standard-sql/array_functions#array_to_string);
     %E6S writes the seconds with 6 fractional digits like DuckDB's %f

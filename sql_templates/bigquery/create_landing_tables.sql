@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS {{ q.table("raw", "rejects") }} (
 )
 PARTITION BY {{ q.id("_ingest_date") }}
 ;
-{#- The exactly-once ledger: one row per file content ever landed. BigQuery has
+{# The exactly-once ledger: one row per file content ever landed. BigQuery has
     no enforced primary key (only NOT ENFORCED ones, which the optimizer trusts),
     so none is declared: the checksum is checked before each load. -#}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "landed_files") }} (
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS {{ q.table("audit", "landed_files") }} (
     {{ q.id("ingested_at") }} TIMESTAMP NOT NULL
 )
 ;
-{#- Every decision about a file, per run: loaded or skipped. -#}
+{# Every decision about a file, per run: loaded or skipped. -#}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "files") }} (
     {{ q.id("run_id") }} STRING NOT NULL,
     {{ q.id("source") }} STRING NOT NULL,
@@ -38,5 +38,5 @@ CREATE TABLE IF NOT EXISTS {{ q.table("audit", "files") }} (
     {{ q.id("status") }} STRING NOT NULL,
     {{ q.id("rows") }} INT64 NOT NULL,
     {{ q.id("rejects") }} INT64 NOT NULL,
-    {{ q.id("at") }} TIMESTAMP NOT NULL
+    {{ q.id("recorded_at") }} TIMESTAMP NOT NULL
 )

@@ -3,7 +3,7 @@ CREATE SCHEMA IF NOT EXISTS {{ q.id("audit") }}
 ;
 CREATE SCHEMA IF NOT EXISTS {{ q.id("_pushdown") }}
 ;
-{#- One row per run; a run that died stays `running` until the next run marks it `abandoned`.
+{# One row per run; a run that died stays `running` until the next run marks it `abandoned`.
     No primary keys: BigQuery only has NOT ENFORCED ones. -#}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "runs") }} (
     {{ q.id("run_id") }} STRING NOT NULL,
@@ -44,10 +44,10 @@ CREATE TABLE IF NOT EXISTS {{ q.table("audit", "checks") }} (
     {{ q.id("status") }} STRING NOT NULL,
     {{ q.id("offending") }} INT64 NOT NULL,
     {{ q.id("threshold") }} STRING,
-    {{ q.id("at") }} TIMESTAMP NOT NULL
+    {{ q.id("recorded_at") }} TIMESTAMP NOT NULL
 )
 ;
-{#- How far each model has consumed each upstream: an ingestion time for raw
+{# How far each model has consumed each upstream: an ingestion time for raw
     sources, a run sequence number for models' change logs. -#}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "watermarks") }} (
     {{ q.id("model") }} STRING NOT NULL,

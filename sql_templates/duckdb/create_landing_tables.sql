@@ -1,4 +1,4 @@
-{#- Every rejected line, with the same metadata as the raw tables. -#}
+{# Every rejected line, with the same metadata as the raw tables. #}
 CREATE TABLE IF NOT EXISTS {{ q.table("raw", "rejects") }} (
     {{ q.id("source") }} VARCHAR NOT NULL,
     {{ q.id("file") }} VARCHAR NOT NULL,
@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS {{ q.table("raw", "rejects") }} (
     {{ q.id("_line") }} BIGINT NOT NULL
 )
 ;
-{#- The exactly-once ledger: one row per file content ever landed. -#}
+{# The exactly-once ledger: one row per file content ever landed. #}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "landed_files") }} (
     {{ q.id("checksum") }} VARCHAR PRIMARY KEY,
     {{ q.id("source") }} VARCHAR NOT NULL,
@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS {{ q.table("audit", "landed_files") }} (
     {{ q.id("ingested_at") }} TIMESTAMP NOT NULL
 )
 ;
-{#- Every decision about a file, per run: loaded or skipped. -#}
+{# Every decision about a file, per run: loaded or skipped. #}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "files") }} (
     {{ q.id("run_id") }} VARCHAR NOT NULL,
     {{ q.id("source") }} VARCHAR NOT NULL,
@@ -35,5 +35,5 @@ CREATE TABLE IF NOT EXISTS {{ q.table("audit", "files") }} (
     {{ q.id("status") }} VARCHAR NOT NULL,
     {{ q.id("rows") }} BIGINT NOT NULL,
     {{ q.id("rejects") }} BIGINT NOT NULL,
-    {{ q.id("at") }} TIMESTAMP NOT NULL
+    {{ q.id("recorded_at") }} TIMESTAMP NOT NULL
 )

@@ -2,7 +2,7 @@ CREATE SCHEMA IF NOT EXISTS {{ q.id("audit") }}
 ;
 CREATE SCHEMA IF NOT EXISTS {{ q.id("_pushdown") }}
 ;
-{#- One row per run; a run that died stays `running` until the next run marks it `abandoned`. -#}
+{# One row per run; a run that died stays `running` until the next run marks it `abandoned`. #}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "runs") }} (
     {{ q.id("run_id") }} VARCHAR PRIMARY KEY,
     {{ q.id("run_seq") }} BIGINT NOT NULL,
@@ -42,11 +42,11 @@ CREATE TABLE IF NOT EXISTS {{ q.table("audit", "checks") }} (
     {{ q.id("status") }} VARCHAR NOT NULL,
     {{ q.id("offending") }} BIGINT NOT NULL,
     {{ q.id("threshold") }} VARCHAR,
-    {{ q.id("at") }} TIMESTAMP NOT NULL
+    {{ q.id("recorded_at") }} TIMESTAMP NOT NULL
 )
 ;
-{#- How far each model has consumed each upstream: an ingestion time for raw
-    sources, a run sequence number for models' change logs. -#}
+{# How far each model has consumed each upstream: an ingestion time for raw
+    sources, a run sequence number for models' change logs. #}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "watermarks") }} (
     {{ q.id("model") }} VARCHAR NOT NULL,
     {{ q.id("upstream") }} VARCHAR NOT NULL,

@@ -19,7 +19,7 @@ _changes AS (
             OR row_number() OVER (PARTITION BY {{ q.ids(c.keys) }} ORDER BY {{ q.id(c.valid_from) }}) = 1 AS _pd_changed
     FROM _snap
 )
-{#- The same text as DuckDB's md5(concat_ws('|', ...)): concat_ws skips NULLs
+{# The same text as DuckDB's md5(concat_ws('|', ...)): concat_ws skips NULLs
     there, Snowflake's CONCAT_WS returns NULL instead, so NULLs are dropped with
     ARRAY_CONSTRUCT_COMPACT (https://docs.snowflake.com/en/sql-reference/functions/array_construct_compact);
     the timestamp is written with 6 fractional digits like DuckDB's %f

@@ -20,8 +20,9 @@ WHERE _r.{{ q.id(column) }} IS NOT NULL
 WITH _new AS (SELECT {{ q.id(partition) }} AS _p, count(*) AS _n FROM {{ c.stage }} GROUP BY 1)
 {%- if let Some(t) = target %},
 _old AS (SELECT _t.{{ q.id(partition) }} AS _p, count(*) AS _n FROM {{ t }} AS _t WHERE _t.{{ q.id(partition) }} IN (SELECT _p FROM _new) GROUP BY 1)
+{#- Growth or shrinkage by more than a factor of (1 + max_change). #}
 SELECT count(*) AS offending FROM _new LEFT JOIN _old ON _new._p IS NOT DISTINCT FROM _old._p
-WHERE _old._n IS NOT NULL AND abs(_new._n - _old._n) > {{ max_change }} * _old._n
+WHERE _old._n IS NOT NULL AND (_new._n > (1 + {{ max_change }}) * _old._n OR _new._n * (1 + {{ max_change }}) < _old._n)
 {%- else %}
 SELECT 0 AS offending
 {%- endif %}

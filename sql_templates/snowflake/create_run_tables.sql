@@ -2,7 +2,7 @@ CREATE SCHEMA IF NOT EXISTS {{ q.id("audit") }}
 ;
 CREATE SCHEMA IF NOT EXISTS {{ q.id("_pushdown") }}
 ;
-{#- One row per run; a run that died stays `running` until the next run marks it `abandoned`.
+{# One row per run; a run that died stays `running` until the next run marks it `abandoned`.
     Snowflake records PRIMARY KEY constraints but does not enforce them. -#}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "runs") }} (
     {{ q.id("run_id") }} VARCHAR PRIMARY KEY,
@@ -43,10 +43,10 @@ CREATE TABLE IF NOT EXISTS {{ q.table("audit", "checks") }} (
     {{ q.id("status") }} VARCHAR NOT NULL,
     {{ q.id("offending") }} NUMBER(38, 0) NOT NULL,
     {{ q.id("threshold") }} VARCHAR,
-    {{ q.id("at") }} TIMESTAMP_NTZ NOT NULL
+    {{ q.id("recorded_at") }} TIMESTAMP_NTZ NOT NULL
 )
 ;
-{#- How far each model has consumed each upstream: an ingestion time for raw
+{# How far each model has consumed each upstream: an ingestion time for raw
     sources, a run sequence number for models' change logs. -#}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "watermarks") }} (
     {{ q.id("model") }} VARCHAR NOT NULL,

@@ -122,20 +122,7 @@ pub async fn land(
     for ignored in &report.ignored {
         tracing::warn!(path = %ignored, "ignored in the landing zone");
     }
-    let staging_root = project.target_dir.join("staging");
-    // Staged batches of a crashed run are never needed again: their files
-    // were not recorded in the ledger, so this run prepares them afresh.
-    let _ = std::fs::remove_dir_all(&staging_root);
-    let staging = staging_root.join(&run.run_id);
-    std::fs::create_dir_all(&staging).map_err(|e| {
-        Error::run(
-            FailureKind::Input,
-            format!(
-                "cannot create the staging folder {}: {e}",
-                staging.display()
-            ),
-        )
-    })?;
+    let staging = staging_dir(project, &run.run_id)?;
 
     let total_bytes: u64 = scan
         .jobs
@@ -314,6 +301,32 @@ async fn load_one(
         }
     }
     result
+}
+
+/// A fresh folder for this run's staged batches: under the project's target
+/// folder, or under the system's temporary folder when the project is
+/// read-only (a deployment may mount it so).
+fn staging_dir(project: &Project, run_id: &str) -> Result<PathBuf> {
+    let mut last_error = None;
+    let own = project.target_dir.join("staging");
+    // Batches of a crashed run are never needed again: their files were not
+    // recorded in the ledger, so this run prepares them afresh. (The shared
+    // temporary folder is not swept: other projects may be running.)
+    let _ = std::fs::remove_dir_all(&own);
+    for root in [own, std::env::temp_dir().join("pushdown-staging")] {
+        let dir = root.join(run_id);
+        match std::fs::create_dir_all(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) => last_error = Some(format!("{}: {e}", dir.display())),
+        }
+    }
+    Err(Error::run(
+        FailureKind::Input,
+        format!(
+            "cannot create a staging folder ({})",
+            last_error.unwrap_or_default()
+        ),
+    ))
 }
 
 fn remove_staged(p: &Prepared) {

@@ -21,5 +21,5 @@ SELECT
     email AS email_token,
     upper(trim(country)) AS country,
     trim(segment) AS segment,
-    CAST(CAST(updated_at AS TIMESTAMPTZ) AS TIMESTAMP) AS valid_from
+    CAST(CAST(upper(trim(updated_at)) AS TIMESTAMPTZ) AS TIMESTAMP) AS valid_from
 FROM raw.customers

@@ -5,9 +5,9 @@ unique_key = ["rate_date", "currency"]
 latest_by = ["_ingested_at desc", "_line desc"]
 */
 SELECT
-    CAST(rate_date AS DATE) AS rate_date,
+    CAST(NULLIF(trim(rate_date), '') AS DATE) AS rate_date,
     upper(trim(currency)) AS currency,
-    CAST(usd_rate AS DECIMAL(18, 6)) AS usd_rate,
+    CAST(NULLIF(trim(usd_rate), '') AS DECIMAL(18, 6)) AS usd_rate,
     _ingested_at,
     _line
 FROM raw.fx_rates

@@ -19,19 +19,19 @@ SELECT
     -- Tokenized at landing: the address never reached the warehouse.
     payload ->> 'customer_email' AS email_token,
     payload ->> 'event_type' AS event_type,
-    CAST(CAST(payload ->> 'event_time' AS TIMESTAMPTZ) AS TIMESTAMP) AS event_time,
-    CAST(payload ->> 'version' AS INTEGER) AS version,
+    CAST(CAST(upper(trim(payload ->> 'event_time')) AS TIMESTAMPTZ) AS TIMESTAMP) AS event_time,
+    CAST(NULLIF(trim(payload ->> 'version'), '') AS INTEGER) AS version,
     payload ->> 'status' AS status,
-    payload ->> 'currency' AS currency,
-    CAST(payload ->> 'gross_amount' AS DECIMAL(18, 2)) AS gross_amount,
-    CAST(coalesce(payload ->> 'discount_amount', '0') AS DECIMAL(18, 2)) AS discount_amount,
-    CAST(payload ->> 'tax_amount' AS DECIMAL(18, 2)) AS tax_amount,
+    upper(trim(payload ->> 'currency')) AS currency,
+    CAST(NULLIF(trim(payload ->> 'gross_amount'), '') AS DECIMAL(18, 2)) AS gross_amount,
+    CAST(coalesce(NULLIF(trim(payload ->> 'discount_amount'), ''), '0') AS DECIMAL(18, 2)) AS discount_amount,
+    CAST(NULLIF(trim(payload ->> 'tax_amount'), '') AS DECIMAL(18, 2)) AS tax_amount,
     upper(trim(payload ->> 'country')) AS country,
     payload ->> 'channel' AS channel,
     -- When the order was created, whatever event is the latest; null until
     -- the order_created event has arrived.
     min(CASE WHEN payload ->> 'event_type' = 'order_created'
-             THEN CAST(CAST(payload ->> 'event_time' AS TIMESTAMPTZ) AS TIMESTAMP) END)
+             THEN CAST(CAST(upper(trim(payload ->> 'event_time')) AS TIMESTAMPTZ) AS TIMESTAMP) END)
         OVER (PARTITION BY payload ->> 'order_id') AS order_created_at,
     _ingested_at
 FROM raw.orders_events

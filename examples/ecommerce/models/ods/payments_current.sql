@@ -11,10 +11,10 @@ columns = ["payment_id"]
 SELECT
     payment_id,
     order_id,
-    CAST(CAST(event_time AS TIMESTAMPTZ) AS TIMESTAMP) AS event_time,
+    CAST(CAST(upper(trim(event_time)) AS TIMESTAMPTZ) AS TIMESTAMP) AS event_time,
     status,
-    CAST(amount AS DECIMAL(18, 2)) AS amount,
-    currency,
-    CAST(version AS INTEGER) AS version,
+    CAST(NULLIF(trim(amount), '') AS DECIMAL(18, 2)) AS amount,
+    upper(trim(currency)) AS currency,
+    CAST(NULLIF(trim(version), '') AS INTEGER) AS version,
     _ingested_at
 FROM raw.payments_events

@@ -9,6 +9,6 @@ SELECT
     milestone,
     order_id,
     carrier,
-    CAST(CAST(event_time AS TIMESTAMPTZ) AS TIMESTAMP) AS event_time,
+    CAST(CAST(upper(trim(event_time)) AS TIMESTAMPTZ) AS TIMESTAMP) AS event_time,
     _ingested_at
 FROM raw.shipments_events
