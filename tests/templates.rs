@@ -621,12 +621,15 @@ fn cases() -> Vec<Case> {
             changes: rel(d).changes,
             delta: rel(d).delta,
             seq: 42,
-            reset: false,
         }),
-        case("append_changes_reset", |d| AppendChanges {
+        case("prepare_changes", |d| PrepareChanges {
             changes: rel(d).changes,
             delta: rel(d).delta,
-            seq: 42,
+            reset: false,
+        }),
+        case("prepare_changes_reset", |d| PrepareChanges {
+            changes: rel(d).changes,
+            delta: rel(d).delta,
             reset: true,
         }),
         case("prune_changes", |d| PruneChanges {

@@ -70,6 +70,7 @@ statements! {
     ComputeDelta => "duckdb/compute_delta.sql", "snowflake/compute_delta.sql", "bigquery/compute_delta.sql";
     DeltaCounts => "duckdb/delta_counts.sql", "snowflake/delta_counts.sql", "bigquery/delta_counts.sql";
     Publish => "duckdb/publish.sql", "snowflake/publish.sql", "bigquery/publish.sql";
+    PrepareChanges => "duckdb/prepare_changes.sql", "snowflake/prepare_changes.sql", "bigquery/prepare_changes.sql";
     AppendChanges => "duckdb/append_changes.sql", "snowflake/append_changes.sql", "bigquery/append_changes.sql";
     UpsertWatermark => "duckdb/upsert_watermark.sql", "snowflake/upsert_watermark.sql", "bigquery/upsert_watermark.sql";
     InsertRun => "duckdb/insert_run.sql", "snowflake/insert_run.sql", "bigquery/insert_run.sql";

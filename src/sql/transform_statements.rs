@@ -167,13 +167,19 @@ pub struct Publish {
     pub create: bool,
 }
 
+/// Creates the model's change log if needed, before the publish transaction.
+pub struct PrepareChanges {
+    pub changes: String,
+    pub delta: String,
+    /// Start the log afresh (every reader is rebuilt in this run).
+    pub reset: bool,
+}
+
 /// Appends a delta to the model's change log under this run's sequence.
 pub struct AppendChanges {
     pub changes: String,
     pub delta: String,
     pub seq: i64,
-    /// Start the log afresh (the model was rebuilt, old entries are moot).
-    pub reset: bool,
 }
 
 pub struct UpsertWatermark {

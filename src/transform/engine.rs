@@ -872,12 +872,22 @@ impl<'a> Engine<'a> {
                 .render(d),
             );
             if need_delta && !downstream.is_empty() {
+                let prepare = PrepareChanges {
+                    changes: n.changes.clone(),
+                    delta: n.delta.clone(),
+                    reset: readers_rebuilt && exists,
+                };
+                self.wh
+                    .run(Exec::new(
+                        self.what(m, "prepare its change log"),
+                        prepare.render(d),
+                    ))
+                    .await?;
                 stmts.extend(
                     AppendChanges {
                         changes: n.changes.clone(),
                         delta: n.delta.clone(),
                         seq: self.run_seq,
-                        reset: readers_rebuilt && exists,
                     }
                     .render(d),
                 );
