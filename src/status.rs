@@ -20,8 +20,8 @@ pub async fn status(project_dir: &Path, target: Option<&str>, limit: u32) -> Res
         }
     };
     println!(
-        "{:<38} {:>5} {:<10} {:<13} {:<10} {:<26} {}",
-        "run_id", "seq", "command", "mode", "status", "started_at", "error"
+        "{:<38} {:>5} {:<10} {:<13} {:<10} {:<26} error",
+        "run_id", "seq", "command", "mode", "status", "started_at"
     );
     for r in &rows.rows {
         let cell = |i: usize| {

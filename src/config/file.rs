@@ -205,7 +205,8 @@ pub(super) fn parse(
                 format!("source `{}` is defined twice", s.name),
             );
         }
-        let format = Format::from_name(&s.format).unwrap_or_else(|| {
+        let known_format = Format::from_name(&s.format);
+        if known_format.is_none() {
             problem(
                 span.clone(),
                 format!("{at}.format"),
@@ -215,7 +216,13 @@ pub(super) fn parse(
                     hint(&s.format, &Format::NAMES)
                 ),
             );
+        }
+        // With an unknown format, the checks that depend on it would only
+        // repeat the same mistake in other words.
+        let format = known_format.unwrap_or(if s.columns.is_empty() {
             Format::JsonLines
+        } else {
+            Format::Csv
         });
         let mut types = BTreeMap::new();
         for (field, ty) in &s.types {
@@ -244,7 +251,7 @@ pub(super) fn parse(
                     let known: Vec<&str> = s.columns.iter().map(String::as_str).collect();
                     problem(
                         span.clone(),
-                        format!("{at}"),
+                        at.to_string(),
                         format!("`{field}` is not one of the columns{}", hint(field, &known)),
                     );
                 }
@@ -387,7 +394,7 @@ types = { amount = "decimal" }
         let Err(Error::Config(problems)) = load(&text) else {
             panic!()
         };
-        assert_eq!(problems[0].line, Some(15), "{problems:?}");
+        assert_eq!(problems[0].line, Some(13), "{problems:?}");
         assert!(problems[0].message.contains("requird"), "{problems:?}");
     }
 

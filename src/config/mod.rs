@@ -105,10 +105,10 @@ impl Project {
             return Ok(None);
         }
         for var in std::iter::once(PII_KEY_ENV).chain(self.pii_key_env.as_deref()) {
-            if let Ok(v) = std::env::var(var) {
-                if !v.is_empty() {
-                    return Ok(Some(SecretString::from(v)));
-                }
+            if let Ok(v) = std::env::var(var)
+                && !v.is_empty()
+            {
+                return Ok(Some(SecretString::from(v)));
             }
         }
         let named = match &self.pii_key_env {

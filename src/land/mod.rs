@@ -309,10 +309,7 @@ async fn load_one(
 fn staging_dir(project: &Project, run_id: &str) -> Result<PathBuf> {
     let mut last_error = None;
     let own = project.target_dir.join("staging");
-    // Batches of a crashed run are never needed again: their files were not
-    // recorded in the ledger, so this run prepares them afresh. (The shared
-    // temporary folder is not swept: other projects may be running.)
-    let _ = std::fs::remove_dir_all(&own);
+    sweep_stale(&own);
     for root in [own, std::env::temp_dir().join("pushdown-staging")] {
         let dir = root.join(run_id);
         match std::fs::create_dir_all(&dir) {
@@ -327,6 +324,27 @@ fn staging_dir(project: &Project, run_id: &str) -> Result<PathBuf> {
             last_error.unwrap_or_default()
         ),
     ))
+}
+
+/// Removes staging folders left by runs that died. Other runs of the same
+/// project (against another target or landing zone) may be staging right
+/// now, so only folders untouched for a day are swept.
+fn sweep_stale(root: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    let day = std::time::Duration::from_secs(24 * 3600);
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > day);
+        if stale {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn remove_staged(p: &Prepared) {

@@ -266,10 +266,11 @@ impl Handler<'_> {
             record.clear();
             let mut first_line = 0;
             let mut bad_utf8 = false;
-            loop {
-                let Some((n, bytes)) = lines.next_line()? else {
-                    break;
-                };
+            let mut open_quote = false;
+            while let Some((n, bytes)) = lines.next_line()? {
+                // Only the new line's quotes are counted: linear even when a
+                // stray quote makes the rest of the file one record.
+                open_quote ^= bytes.iter().filter(|&&b| b == b'"').count() % 2 == 1;
                 if first_line == 0 {
                     first_line = n;
                 } else {
@@ -282,7 +283,7 @@ impl Handler<'_> {
                         record.push_str(&String::from_utf8_lossy(bytes));
                     }
                 }
-                if record.bytes().filter(|&b| b == b'"').count() % 2 == 0 {
+                if !open_quote {
                     break;
                 }
             }

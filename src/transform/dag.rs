@@ -326,6 +326,31 @@ fn topo_sort(
     }
 }
 
+/// The output column names of a SELECT when its projection names them all
+/// (no `*`); used to show statements offline.
+pub fn projection_columns(sql: &str) -> Option<Vec<String>> {
+    use sqlparser::ast::{Expr, SelectItem, SetExpr, Statement};
+    let statements = Parser::parse_sql(&DuckDbDialect {}, sql).ok()?;
+    let Statement::Query(query) = statements.first()? else {
+        return None;
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    select
+        .projection
+        .iter()
+        .map(|item| match item {
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
+            SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.clone()),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => {
+                parts.last().map(|i| i.value.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,29 +378,4 @@ mod tests {
             "{swapped}"
         );
     }
-}
-
-/// The output column names of a SELECT when its projection names them all
-/// (no `*`); used to show statements offline.
-pub fn projection_columns(sql: &str) -> Option<Vec<String>> {
-    use sqlparser::ast::{Expr, SelectItem, SetExpr, Statement};
-    let statements = Parser::parse_sql(&DuckDbDialect {}, sql).ok()?;
-    let Statement::Query(query) = statements.first()? else {
-        return None;
-    };
-    let SetExpr::Select(select) = query.body.as_ref() else {
-        return None;
-    };
-    select
-        .projection
-        .iter()
-        .map(|item| match item {
-            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
-            SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.clone()),
-            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) => {
-                parts.last().map(|i| i.value.clone())
-            }
-            _ => None,
-        })
-        .collect()
 }

@@ -543,25 +543,24 @@ impl<'a> Engine<'a> {
                     );
                     if let (Materialization::PartitionOverwrite, Some(p)) =
                         (m.materialized, &m.partition_by)
+                        && !m.unique_key.is_empty()
                     {
-                        if !m.unique_key.is_empty() {
-                            let key_rows = KeysOfRows {
-                                scope: m.unique_key.clone(),
-                                select: sub,
+                        let key_rows = KeysOfRows {
+                            scope: m.unique_key.clone(),
+                            select: sub,
+                        }
+                        .render(d)
+                        .join("\n");
+                        selects.push(
+                            PartitionsOfKeys {
+                                partition: p.clone(),
+                                target: n.target.clone(),
+                                keys: m.unique_key.clone(),
+                                key_rows,
                             }
                             .render(d)
-                            .join("\n");
-                            selects.push(
-                                PartitionsOfKeys {
-                                    partition: p.clone(),
-                                    target: n.target.clone(),
-                                    keys: m.unique_key.clone(),
-                                    key_rows,
-                                }
-                                .render(d)
-                                .join("\n"),
-                            );
-                        }
+                            .join("\n"),
+                        );
                     }
                 }
             }

@@ -23,7 +23,7 @@ impl Names {
     }
 
     pub fn of_id(q: &Q, schema: &str, name: &str) -> Self {
-        let work = |role: &str| q.table(WORK_SCHEMA, &format!("{schema}__{name}__{role}"));
+        let work = |role: &str| q.table(WORK_SCHEMA, format!("{schema}__{name}__{role}"));
         Self {
             target: q.table(schema, name),
             stage: work("stage"),

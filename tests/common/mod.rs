@@ -20,7 +20,7 @@ pub fn example() -> PathBuf {
 
 /// `pushdown <args>` with the deployment variables of the outside checks.
 pub fn pushdown(args: &[&str], landing: &Path, db: &Path) -> Output {
-    let out = Command::new(bin())
+    Command::new(bin())
         .args(args)
         .env("PUSHDOWN_LANDING_DIR", landing)
         .env("PUSHDOWN_DUCKDB_PATH", db)
@@ -28,8 +28,7 @@ pub fn pushdown(args: &[&str], landing: &Path, db: &Path) -> Output {
         .env("PUSHDOWN_LOG", "warn")
         .current_dir(std::env::temp_dir())
         .output()
-        .expect("run pushdown");
-    out
+        .expect("run pushdown")
 }
 
 /// Like [`pushdown`], panicking with the output unless it exits 0.

@@ -62,10 +62,10 @@ impl DuckDbSettings {
                 }
             }
         }
-        if let Ok(path) = std::env::var(PATH_ENV) {
-            if !path.is_empty() {
-                out.path = Some(resolve(&path, &std::env::current_dir().unwrap_or_default()));
-            }
+        if let Ok(path) = std::env::var(PATH_ENV)
+            && !path.is_empty()
+        {
+            out.path = Some(resolve(&path, &std::env::current_dir().unwrap_or_default()));
         }
         Ok(out)
     }
