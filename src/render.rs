@@ -12,6 +12,7 @@ use crate::transform::Mode;
 use crate::transform::dag::{Dag, projection_columns};
 use crate::transform::model::{Materialization, Model};
 use crate::transform::names::Names;
+use crate::transform::stage::build_stage;
 
 /// The statements that build and publish `m` in `mode`, as a first run
 /// would submit them (incremental key discovery needs the warehouse's
@@ -43,43 +44,14 @@ pub fn model_statements(q: &Q, m: &Model, mode: Mode) -> Vec<String> {
         _ => Scope::All,
     };
     let columns = projection_columns(&sql).unwrap_or_else(|| vec!["*".into()]);
-    match &m.scd2 {
-        Some(s) if m.materialized == Materialization::Scd2 => out.extend(
-            BuildScd2Stage {
-                stage: n.stage.clone(),
-                select: sql,
-                scope: scope.clone(),
-                keys: m.unique_key.clone(),
-                tracked: s.tracked.clone(),
-                valid_from: s.valid_from.clone(),
-                surrogate_key: s.surrogate_key.clone(),
-                order: m
-                    .latest_by
-                    .iter()
-                    .map(|t| (t.column.clone(), t.descending))
-                    .collect(),
-                columns: columns.clone(),
-            }
-            .render(d),
-        ),
-        _ => out.extend(
-            BuildStage {
-                stage: n.stage.clone(),
-                select: sql,
-                scope: scope.clone(),
-                latest: (m.materialized == Materialization::Incremental && !m.latest_by.is_empty())
-                    .then(|| Latest {
-                        keys: m.unique_key.clone(),
-                        order: m
-                            .latest_by
-                            .iter()
-                            .map(|t| (t.column.clone(), t.descending))
-                            .collect(),
-                    }),
-            }
-            .render(d),
-        ),
-    }
+    out.extend(build_stage(
+        d,
+        m,
+        &n.stage,
+        &sql,
+        scope.clone(),
+        columns.clone(),
+    ));
     let kind = if scope == Scope::All {
         PublishKind::Replace
     } else {

@@ -645,51 +645,21 @@ impl<'a> Engine<'a> {
         }
 
         // Build the scope's rows.
-        let build = match (m.materialized, &m.scd2) {
-            (Materialization::Scd2, Some(s)) => {
-                let cols = self
-                    .wh
-                    .fetch(
-                        &self.what(m, "read its columns"),
-                        &SelectColumns {
-                            relation: format!("({select}) AS _m"),
-                        }
-                        .render(d)[0],
-                    )
-                    .await?;
-                BuildScd2Stage {
-                    stage: n.stage.clone(),
-                    select: select.clone(),
-                    scope: plan.scope.clone(),
-                    keys: m.unique_key.clone(),
-                    tracked: s.tracked.clone(),
-                    valid_from: s.valid_from.clone(),
-                    surrogate_key: s.surrogate_key.clone(),
-                    order: m
-                        .latest_by
-                        .iter()
-                        .map(|t| (t.column.clone(), t.descending))
-                        .collect(),
-                    columns: cols.columns,
-                }
-                .render(d)
+        // An SCD2 build lists the SELECT's columns around the ones it adds.
+        let select_columns = if m.materialized == Materialization::Scd2 {
+            let sql = &SelectColumns {
+                relation: format!("({select}) AS _m"),
             }
-            _ => BuildStage {
-                stage: n.stage.clone(),
-                select: select.clone(),
-                scope: plan.scope.clone(),
-                latest: (m.materialized == Materialization::Incremental && !m.latest_by.is_empty())
-                    .then(|| Latest {
-                        keys: m.unique_key.clone(),
-                        order: m
-                            .latest_by
-                            .iter()
-                            .map(|t| (t.column.clone(), t.descending))
-                            .collect(),
-                    }),
-            }
-            .render(d),
+            .render(d)[0];
+            self.wh
+                .fetch(&self.what(m, "read its columns"), sql)
+                .await?
+                .columns
+        } else {
+            Vec::new()
         };
+        let build =
+            super::stage::build_stage(d, m, &n.stage, &select, plan.scope.clone(), select_columns);
         self.wh
             .run(Exec::new(self.what(m, "build its rows in staging"), build))
             .await?;
