@@ -300,3 +300,89 @@ fn assert_rows(table: &str, got: &[Vec<String>], want: &[Vec<String>]) {
     }
     assert_eq!(got.len(), want.len(), "{table}: row count");
 }
+
+fn partitions(db: &Path, table: &str) -> Vec<Vec<String>> {
+    query(db, &format!("SELECT * FROM {table} ORDER BY ALL"))
+}
+
+#[test]
+fn a_backfill_recomputes_exactly_the_partitions_in_its_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all");
+    let cfg = ecommerce_gen::Config {
+        days: 4,
+        orders_per_day: 25,
+        ..ecommerce_gen::Config::small(7)
+    };
+    ecommerce_gen::generate(&cfg, &all).unwrap();
+    let project = example();
+    let project = project.to_str().unwrap();
+    let full = dir.path().join("full.duckdb");
+    pushdown_ok(
+        &["run", "--project", project, "--mode", "full-refresh"],
+        &all,
+        &full,
+    );
+
+    let back = dir.path().join("backfill.duckdb");
+    pushdown_ok(&["land", "--project", project], &all, &back);
+    pushdown_ok(
+        &[
+            "run",
+            "--project",
+            project,
+            "--mode",
+            "backfill",
+            "--start",
+            "2026-01-02",
+            "--end",
+            "2026-01-03",
+        ],
+        &all,
+        &back,
+    );
+    let in_range = "order_date BETWEEN DATE '2026-01-02' AND DATE '2026-01-03'";
+    for table in [
+        "dw.fact_orders",
+        "mart.revenue_daily",
+        "mart.sla_breaches_daily",
+    ] {
+        assert_eq!(
+            partitions(&back, table),
+            partitions(&full, &format!("(SELECT * FROM {table} WHERE {in_range})")),
+            "{table}: the range equals a full refresh's, and nothing outside it was built"
+        );
+    }
+    // A second, disjoint range adds its partitions and leaves the first as it was.
+    let before = partitions(&back, "dw.fact_orders");
+    pushdown_ok(
+        &[
+            "run",
+            "--project",
+            project,
+            "--mode",
+            "backfill",
+            "--start",
+            "2026-01-01",
+            "--end",
+            "2026-01-01",
+        ],
+        &all,
+        &back,
+    );
+    let after = partitions(
+        &back,
+        &format!("(SELECT * FROM dw.fact_orders WHERE {in_range})"),
+    );
+    assert_eq!(after, before);
+    assert_eq!(
+        partitions(
+            &back,
+            "(SELECT * FROM mart.revenue_daily WHERE order_date <= DATE '2026-01-03')"
+        ),
+        partitions(
+            &full,
+            "(SELECT * FROM mart.revenue_daily WHERE order_date <= DATE '2026-01-03')"
+        )
+    );
+}

@@ -429,18 +429,14 @@ impl<'a> Engine<'a> {
                 advance.push((up.clone(), self.run_seq.to_string()));
             }
         }
-        let rebuild =
-            self.mode == Mode::FullRefresh || !exists || m.materialized == Materialization::Table;
-        if rebuild {
-            return Ok(Some(Plan {
-                scope: Scope::All,
-                build: "full",
-                advance,
-            }));
-        }
-        if let (Mode::Backfill { start, end }, Some(p)) = (self.mode, &m.partition_by) {
-            // A backfill leaves watermarks alone: changes it did not cover
-            // are still pending for the next incremental run.
+        if let (Mode::Backfill { start, end }, Some(p), false) = (
+            self.mode,
+            &m.partition_by,
+            m.materialized == Materialization::Table,
+        ) {
+            // Exactly the range, even for a table built here for the first
+            // time. A backfill leaves watermarks alone: changes it did not
+            // cover stay pending for the next incremental run.
             return Ok(Some(Plan {
                 scope: Scope::Range {
                     column: p.clone(),
@@ -449,6 +445,15 @@ impl<'a> Engine<'a> {
                 },
                 build: "backfill",
                 advance: Vec::new(),
+            }));
+        }
+        let rebuild =
+            self.mode == Mode::FullRefresh || !exists || m.materialized == Materialization::Table;
+        if rebuild {
+            return Ok(Some(Plan {
+                scope: Scope::All,
+                build: "full",
+                advance,
             }));
         }
         let scope_cols: Vec<String> = match (m.materialized, &m.partition_by) {
