@@ -105,6 +105,24 @@ pub fn render(project_dir: &Path, dialect: &str, mode: Mode, select: &[String]) 
 /// dialect; reports all problems at once.
 pub fn validate(project_dir: &Path) -> Result<()> {
     let project = Project::load(project_dir)?;
+    let unknown: Vec<crate::error::ConfigProblem> = project
+        .targets
+        .values()
+        .filter(|t| !crate::adapters::KNOWN.contains(&t.adapter.as_str()))
+        .map(|t| crate::error::ConfigProblem {
+            file: project.file.clone(),
+            line: None,
+            field: Some(format!("targets.{}.adapter", t.name)),
+            message: format!(
+                "unknown adapter `{}` (known: {})",
+                t.adapter,
+                crate::adapters::KNOWN.join(", ")
+            ),
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::Config(unknown));
+    }
     let dag: Dag = crate::transform::load(&project)?;
     for d in Dialect::ALL {
         let q = Q::new(d);
