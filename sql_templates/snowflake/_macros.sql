@@ -14,7 +14,7 @@
 {%- when Scope::Match with { table, columns } -%}
 EXISTS (SELECT 1 FROM {{ table }} AS _k WHERE {% for col in columns %}{% if !loop.first %} AND {% endif %}_k.{{ q.id(col) }} IS NOT DISTINCT FROM {{ alias }}.{{ q.id(col) }}{% endfor %})
 {%- when Scope::Range with { column, start, end } -%}
-{{ alias }}.{{ q.id(column) }} BETWEEN {{ q.date(start) }} AND {{ q.date(end) }}
+({{ alias }}.{{ q.id(column) }} BETWEEN {{ q.date(start) }} AND {{ q.date(end) }} OR {{ alias }}.{{ q.id(column) }} IS NULL)
 {%- endmatch -%}
 {%- endmacro -%}
 

@@ -13,7 +13,9 @@ pub enum Scope {
     All,
     /// Rows whose `columns` match a row of the quoted `table` (keys or partitions).
     Match { table: String, columns: Vec<String> },
-    /// Rows whose `column` lies in [start, end] (a backfill).
+    /// Rows whose `column` lies in [start, end] (a backfill), and rows whose
+    /// partition is unknown (NULL): they belong to no date, so every
+    /// backfill recomputes them.
     Range {
         column: String,
         start: NaiveDate,
