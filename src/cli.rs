@@ -301,6 +301,9 @@ async fn execute(
         crate::failpoint::hit("run:before_transform");
         if let (Some(dag), Some(mode)) = (&dag, mode) {
             let mut engine = Engine::new(wh.as_ref(), &project, dag, &run, mode, selected.clone());
+            // Models read raw tables: on a warehouse where nothing landed yet
+            // they exist, empty, rather than failing the first transform.
+            land::ensure_tables(wh.as_ref(), &project).await?;
             engine.begin(command).await?;
             let result = engine.run_models().await;
             let error = match &result {

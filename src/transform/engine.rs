@@ -257,7 +257,7 @@ impl<'a> Engine<'a> {
                     error: Some(format!("not run: upstream {} failed", blocked.join(", "))),
                     ..Default::default()
                 };
-                self.audit_model(&r, &[]).await?;
+                self.audit_model(&r).await?;
                 report.models.push(r);
                 continue;
             }
@@ -340,7 +340,7 @@ impl<'a> Engine<'a> {
             report.status = "failed".into();
             report.error = Some(e.to_string());
             // Best effort: the run's failure is what matters, not this row.
-            let _ = self.audit_model(&report, &[]).await;
+            let _ = self.audit_model(&report).await;
             return Err(e);
         }
         Ok(report)
@@ -377,7 +377,7 @@ impl<'a> Engine<'a> {
         if let Some(msg) = failed {
             report.status = "failed".into();
             report.error = Some(msg);
-            self.audit_model(report, &[]).await?;
+            self.audit_model(report).await?;
             return Ok(());
         }
         let mut stmts = CreateView {
@@ -824,7 +824,7 @@ impl<'a> Engine<'a> {
         if let Some(msg) = failed {
             report.status = "failed".into();
             report.error = Some(msg);
-            self.audit_model(report, &report.checks.clone()).await?;
+            self.audit_model(report).await?;
             return Ok(());
         }
 
@@ -962,7 +962,7 @@ impl<'a> Engine<'a> {
         stmts
     }
 
-    async fn audit_model(&self, r: &ModelReport, _checks: &[CheckReport]) -> Result<()> {
+    async fn audit_model(&self, r: &ModelReport) -> Result<()> {
         self.wh
             .run(Exec::new(
                 format!("model {}: write its audit rows", r.model),
