@@ -536,7 +536,7 @@ fn a_land_killed_anywhere_is_completed_by_the_next_run_without_duplicates_or_gap
             assert_eq!(counts(&z.db).2, "0", "duplicates after a kill");
         }
     }
-    for point in ["land:before_commit#3", "land:after_commit#5"] {
+    for point in ["land:before_commit#2", "land:after_commit#1"] {
         let out = Command::new(bin())
             .args(["land", "--project", z.project.to_str().unwrap()])
             .env("PUSHDOWN_LANDING_DIR", &z.landing)

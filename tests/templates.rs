@@ -153,6 +153,7 @@ fn load_file(d: Dialect, json: bool, rows: u64, rejects: u64) -> LoadFile {
         rows,
         rejects,
         bytes: 123_456,
+        max_record_bytes: 16_777_216,
         source: "orders".into(),
         file: format!("orders/{HOSTILE}.csv"),
         checksum: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),

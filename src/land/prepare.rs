@@ -39,6 +39,9 @@ pub struct Prepared {
     pub bytes: u64,
     pub rows: u64,
     pub rejects: u64,
+    /// An upper bound of the longest staged line: readers that buffer whole
+    /// records size their buffers by it instead of by a worst case.
+    pub longest: u64,
     pub staged_rows: PathBuf,
     pub staged_rejects: PathBuf,
 }
@@ -76,6 +79,7 @@ pub fn prepare(
                 .map_err(|e| fail(format!("cannot write staging file: {e}")))?,
         ),
         row_count: 0,
+        longest: 0,
         reject_count: 0,
         scratch: String::new(),
     };
@@ -113,6 +117,7 @@ pub fn prepare(
         bytes,
         rows: out.row_count,
         rejects: out.reject_count,
+        longest: out.longest,
         staged_rows,
         staged_rejects,
     })
@@ -134,6 +139,7 @@ pub fn checksum_only(job: &FileJob) -> Result<Prepared, FileError> {
         bytes,
         rows: 0,
         rejects: 0,
+        longest: 0,
         staged_rows: PathBuf::new(),
         staged_rejects: PathBuf::new(),
     })
@@ -156,13 +162,21 @@ struct Staged {
     rejects: BufWriter<File>,
     row_count: u64,
     reject_count: u64,
+    longest: u64,
     scratch: String,
 }
 
 impl Staged {
     /// Rejected lines go out as JSON Lines: `{"line":N,"reason":..,"raw_text":..}`.
+    /// Notes a staged line of about `bytes` bytes (JSON escaping of rejected
+    /// text can grow it up to six-fold, tokens replace values by 64 bytes).
+    fn note(&mut self, bytes: usize) {
+        self.longest = self.longest.max(bytes as u64);
+    }
+
     fn reject(&mut self, line: u64, raw_text: &str, reason: &str) -> io::Result<()> {
         self.reject_count += 1;
+        self.note(raw_text.len() * 6 + reason.len() + 64);
         write!(self.rejects, "{{\"line\":{line},\"reason\":")?;
         serde_json::to_writer(&mut self.rejects, reason)?;
         self.rejects.write_all(b",\"raw_text\":")?;
@@ -251,6 +265,7 @@ impl Handler<'_> {
             Some(reason) => out.reject(n, &self.scrub(&payload), &reason),
             None => {
                 out.row_count += 1;
+                out.note(payload.len() + 64);
                 write!(out.rows, "{{\"_line\":{n},\"payload\":")?;
                 out.rows.write_all(payload.as_bytes())?;
                 out.rows.write_all(b"}\n")
@@ -347,6 +362,8 @@ impl Handler<'_> {
                 continue;
             }
             out.row_count += 1;
+            // Re-encoding can double quotes; tokens are 64 bytes.
+            out.note(record.len() * 2 + 64 * self.source.pii.len() + 64);
             write!(out.rows, "{first_line}")?;
             if h.identity && !tokenized {
                 out.rows.write_all(b",")?;

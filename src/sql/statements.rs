@@ -121,6 +121,9 @@ pub struct LoadFile {
     pub rows: u64,
     pub rejects: u64,
     pub bytes: u64,
+    /// The largest record a reader must buffer, in bytes (readers that size
+    /// buffers by a fixed maximum would allocate it for every file).
+    pub max_record_bytes: u64,
     pub source: String,
     pub file: String,
     pub checksum: String,
