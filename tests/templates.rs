@@ -31,15 +31,6 @@ const UNPARSEABLE: &[(&str, Dialect, &str, &str)] = &[(
      (`LOAD DATA [LOCAL] INPATH`), it knows no `INTO TEMP TABLE` / `FROM FILES`",
 )];
 
-/// Rendered "statements" that hold several: in these duckdb templates a
-/// `{#- ... -#}` comment right after a `;` line trims the newline the
-/// splitter needs, so the next statement starts on the `;` line and is glued
-/// to the previous one (DuckDB runs the glued text as a batch, so it goes
-/// unnoticed there; a warehouse that takes one statement per request would
-/// refuse it). Fix: `{# ... -#}` in `sql_templates/duckdb/`, then drop the
-/// entry. (template file, dialect, statements found in the glued one.)
-const GLUED: &[(&str, Dialect, usize)] = &[];
-
 /// Templates that render a relation (a table name or a parenthesized
 /// subquery) to be placed in a FROM clause, not a statement: parsed inside
 /// `SELECT * FROM <fragment> AS _f`.
@@ -769,7 +760,6 @@ fn no_stale_snapshots() {
 fn rendered_sql_parses() {
     let mut failures = Vec::new();
     let mut used = BTreeSet::new();
-    let mut glued_seen = BTreeSet::new();
     for c in cases() {
         for d in Dialect::ALL {
             for stmt in (c.render)(d) {
@@ -782,19 +772,11 @@ fn rendered_sql_parses() {
                 let exempt = UNPARSEABLE.iter().position(|(file, dialect, start, _)| {
                     *file == c.file && *dialect == d && stmt.starts_with(start)
                 });
-                let glued = GLUED
-                    .iter()
-                    .position(|(file, dialect, _)| *file == c.file && *dialect == d);
                 match (parse(d, &sql), exempt) {
                     (Ok(1), None) => {}
-                    (Ok(n), None) => match glued {
-                        Some(i) if GLUED[i].2 == n => {
-                            glued_seen.insert(i);
-                        }
-                        _ => failures.push(format!(
-                            "{at}: parsed as {n} statements, expected one:\n{stmt}"
-                        )),
-                    },
+                    (Ok(n), None) => failures.push(format!(
+                        "{at}: parsed as {n} statements, expected one:\n{stmt}"
+                    )),
                     (Err(e), None) => failures.push(format!("{at}: {e}\n{stmt}")),
                     (Ok(_), Some(i)) => failures.push(format!(
                         "{at}: listed in UNPARSEABLE ({}) but sqlparser parses it now; drop the entry",
@@ -811,14 +793,6 @@ fn rendered_sql_parses() {
         if !used.contains(&i) {
             failures.push(format!(
                 "UNPARSEABLE entry {file}@{} `{start}` matches no rendered statement",
-                d.name()
-            ));
-        }
-    }
-    for (i, (file, d, _)) in GLUED.iter().enumerate() {
-        if !glued_seen.contains(&i) {
-            failures.push(format!(
-                "GLUED entry {file}@{} no longer glues statements; drop the entry",
                 d.name()
             ));
         }

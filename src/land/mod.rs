@@ -217,11 +217,11 @@ pub async fn land(
         batch.statements.extend(statements);
         batch.staged.extend(staged);
         batch.files.push(p);
-        if batch.full() {
-            if let Err(e) = commit(wh, &mut batch, &mut report, &mut loaded).await {
-                outcome = Err(e);
-                break;
-            }
+        if batch.full()
+            && let Err(e) = commit(wh, &mut batch, &mut report, &mut loaded).await
+        {
+            outcome = Err(e);
+            break;
         }
     }
     if outcome.is_ok() {

@@ -1013,7 +1013,7 @@ impl<'a> Engine<'a> {
         Ok(out)
     }
 
-    fn check_spec(&self, _m: &Model, c: &Check, target: Option<String>) -> CheckSpec {
+    fn check_spec(&self, m: &Model, c: &Check, target: Option<String>) -> CheckSpec {
         match &c.kind {
             CheckKind::NotNull { columns } => CheckSpec::NotNull {
                 columns: columns.clone(),
@@ -1034,7 +1034,7 @@ impl<'a> Engine<'a> {
                 values: values.clone(),
             },
             CheckKind::RowCountDelta { max_change } => CheckSpec::RowCountDelta {
-                partition: _m.partition_by.clone().unwrap_or_default(),
+                partition: m.partition_by.clone().unwrap_or_default(),
                 target,
                 max_change: *max_change,
             },

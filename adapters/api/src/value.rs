@@ -43,15 +43,6 @@ impl Value {
             _ => None,
         }
     }
-
-    pub fn as_timestamp(&self) -> Option<NaiveDateTime> {
-        match self {
-            Value::Timestamp(t) => Some(*t),
-            Value::Date(d) => d.and_hms_opt(0, 0, 0),
-            Value::Text(s) => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok(),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for Value {
@@ -80,9 +71,5 @@ impl Rows {
     /// The single value of a one-row, one-column result.
     pub fn scalar(&self) -> Option<&Value> {
         self.rows.first().and_then(|r| r.first())
-    }
-
-    pub fn column(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c == name)
     }
 }
