@@ -90,9 +90,18 @@ impl Client {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ApiError>>,
     {
+        self.retrying_when(what, ApiError::is_transient, f).await
+    }
+
+    pub async fn retrying_when<T, F, Fut, W>(&self, what: &str, when: W, f: F) -> Result<T, ApiError>
+    where
+        W: FnMut(&ApiError) -> bool,
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
         f.retry(self.backoff())
             .sleep(tokio::time::sleep)
-            .when(ApiError::is_transient)
+            .when(when)
             .notify(|e: &ApiError, after: Duration| {
                 tracing::warn!(what, error = %e.message, retry_in_ms = after.as_millis() as u64, "bigquery: transient failure, retrying");
             })
@@ -194,11 +203,13 @@ impl Client {
             // A job resource without a state is an answer pushdown does not
             // understand; treat it like a finished one and let errors speak.
             if state == Some("DONE") || state.is_none() {
-                if let Some(err) = job.pointer("/status/errorResult") {
-                    return Err(ApiError::from_proto(err, None));
-                }
-                if let Some(err) = job.get("errors").and_then(|e| e.get(0)) {
-                    return Err(ApiError::from_proto(err, None));
+                let err = job
+                    .pointer("/status/errorResult")
+                    .or_else(|| job.get("errors").and_then(|e| e.get(0)));
+                if let Some(err) = err {
+                    let mut e = ApiError::from_proto(err, None);
+                    e.job_failed = true;
+                    return Err(e);
                 }
                 return Ok(job);
             }
@@ -222,6 +233,15 @@ impl Client {
                 .await?
                 .ok_or_else(|| ApiError::connection(format!("job {id} disappeared while it ran"), false))?;
         }
+    }
+
+    /// Runs a query job to completion, and once more under a new id when
+    /// the job itself failed transiently (it rolled back as a whole).
+    pub async fn query(&self, sql: &str, dry_run: bool) -> Result<Json, ApiError> {
+        self.retrying_when("query job", ApiError::is_transient_job_failure, || {
+            self.query_job(sql, dry_run)
+        })
+        .await
     }
 
     /// Runs a query job (a statement or a script) to completion.
@@ -296,7 +316,8 @@ impl Client {
 
     /// A load job whose data travels in the request (multipart upload),
     /// under the job id `id`, run to completion.
-    pub async fn load(&self, id: &str, load: Json, data: Vec<u8>) -> Result<Json, ApiError> {
+    pub async fn load_once(&self, id: String, load: Json, data: Vec<u8>) -> Result<Json, ApiError> {
+        let id = id.as_str();
         let mut job = json!({
             "jobReference": {"projectId": self.settings.project, "jobId": id},
             "configuration": {"load": load},

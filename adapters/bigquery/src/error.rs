@@ -21,6 +21,9 @@ pub(crate) struct ApiError {
     /// connection): before sending it again, look whether it took effect.
     pub ambiguous: bool,
     pub kind: ErrorKind,
+    /// A job ran and failed (its `errorResult`), as opposed to a request
+    /// that failed: such a job changed nothing and may be submitted again.
+    pub job_failed: bool,
 }
 
 impl ApiError {
@@ -32,6 +35,7 @@ impl ApiError {
             location: None,
             ambiguous,
             kind: ErrorKind::Transient,
+            job_failed: false,
         }
     }
 
@@ -49,6 +53,7 @@ impl ApiError {
             location,
             ambiguous: false,
             kind,
+            job_failed: false,
         }
     }
 
@@ -79,6 +84,7 @@ impl ApiError {
                 location: None,
                 ambiguous: false,
                 kind: ErrorKind::Statement,
+                job_failed: false,
             },
         };
         e.kind = classify(Some(status), e.reason.as_deref(), &e.message);
@@ -87,6 +93,11 @@ impl ApiError {
 
     pub fn is_transient(&self) -> bool {
         self.kind == ErrorKind::Transient
+    }
+
+    /// A job that failed transiently; requests are retried where they are sent.
+    pub fn is_transient_job_failure(&self) -> bool {
+        self.job_failed && self.is_transient()
     }
 
     /// `duplicate` / 409: a job with this id exists already.

@@ -11,17 +11,19 @@
 //! Settings: see [`BigQuerySettings`] and the README's BigQuery section.
 
 use async_trait::async_trait;
-use pushdown_adapter::{Dialect, ErrorKind, Result, Rows, Warehouse, WarehouseError};
+use pushdown_adapter::{
+    Dialect, ErrorKind, Result, Rows, StagedFile, Warehouse, WarehouseError,
+};
 
 mod auth;
 mod client;
 mod error;
+pub mod emulator;
 mod load;
 mod rows;
 mod script;
 mod settings;
 
-pub use load::{LoadColumn, LoadFormat, LoadType};
 pub use settings::{AuthMode, BigQuerySettings, Compression, DEFAULT_URL, KeySource};
 
 use client::Client;
@@ -53,7 +55,7 @@ impl BigQuery {
     pub async fn dry_run(&self, sql: &str) -> Result<u64> {
         let job = self
             .client
-            .query_job(sql, true)
+            .query(sql, true)
             .await
             .map_err(ApiError::into_warehouse)?;
         let bytes = job
@@ -69,7 +71,7 @@ impl BigQuery {
     /// a backend error) rolled back as a whole and is submitted again.
     async fn run_step(&self, step: &script::Step) -> Result<()> {
         self.client
-            .retrying("query job", || self.client.query_job(&step.sql, false))
+            .query(&step.sql, false)
             .await
             .map(|_| ())
             .map_err(|e| {
@@ -97,10 +99,19 @@ impl Warehouse for BigQuery {
     async fn query(&self, sql: &str) -> Result<Rows> {
         let job = self
             .client
-            .retrying("query job", || self.client.query_job(sql, false))
+            .query(sql, false)
             .await
             .map_err(ApiError::into_warehouse)?;
         self.client.rows(&job).await.map_err(ApiError::into_warehouse)
+    }
+
+    async fn stage(&self, file: &StagedFile<'_>) -> Result<String> {
+        self.load_file(file.path, file.id, file.format, file.columns)
+            .await
+    }
+
+    async fn unstage(&self, location: &str) -> Result<()> {
+        self.drop_staged(location).await
     }
 }
 

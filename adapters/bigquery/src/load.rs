@@ -11,35 +11,15 @@
 //! landing transaction, together with the checksum ledger.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use pushdown_adapter::Result;
+use pushdown_adapter::{Result, StagedColumn, StagedFormat, StagedType};
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::settings::Compression;
 use crate::{BigQuery, stage_error};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoadFormat {
-    /// One JSON object per line, keys named after the columns.
-    JsonLines,
-    /// RFC 4180, no header, columns in declared order.
-    Csv,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoadType {
-    Integer,
-    Text,
-    Json,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadColumn {
-    pub name: String,
-    pub ty: LoadType,
-}
 
 impl BigQuery {
     /// Loads `path` into its staging table and returns the table, quoted, as
@@ -48,8 +28,8 @@ impl BigQuery {
         &self,
         path: &Path,
         id: &str,
-        format: LoadFormat,
-        columns: &[LoadColumn],
+        format: StagedFormat,
+        columns: &[StagedColumn],
     ) -> Result<String> {
         self.ensure_staging_dataset().await?;
         let s = self.settings();
@@ -62,7 +42,7 @@ impl BigQuery {
             .await
             .map_err(|e| stage_error(format!("cannot read staged file {}: {e}", path.display())))?;
         let mut data = Vec::with_capacity(raw.len() + 256);
-        if format == LoadFormat::Csv {
+        if format == StagedFormat::Csv {
             // bqemulator reads every CSV upload with a header line, real
             // BigQuery skips `skipLeadingRows`: one header line satisfies both.
             let header: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
@@ -83,9 +63,9 @@ impl BigQuery {
             .iter()
             .map(|c| {
                 let ty = match c.ty {
-                    LoadType::Integer => "INT64",
-                    LoadType::Text => "STRING",
-                    LoadType::Json => "JSON",
+                    StagedType::Integer => "INT64",
+                    StagedType::Text => "STRING",
+                    StagedType::Json => "JSON",
                 };
                 json!({"name": c.name, "type": ty, "mode": "NULLABLE"})
             })
@@ -98,8 +78,8 @@ impl BigQuery {
             "encoding": "UTF-8",
         });
         match format {
-            LoadFormat::JsonLines => load["sourceFormat"] = json!("NEWLINE_DELIMITED_JSON"),
-            LoadFormat::Csv => {
+            StagedFormat::JsonLines => load["sourceFormat"] = json!("NEWLINE_DELIMITED_JSON"),
+            StagedFormat::Csv => {
                 load["sourceFormat"] = json!("CSV");
                 load["skipLeadingRows"] = json!(1);
                 load["allowQuotedNewlines"] = json!(true);
@@ -108,19 +88,29 @@ impl BigQuery {
                 load["preserveAsciiControlCharacters"] = json!(true);
             }
         }
-        let result = self.client.load(&job_id, load.clone(), data.clone()).await;
-        let result = match result {
-            // A job under this id that failed before (in an earlier run, say)
-            // answers with its old failure: try once more under a fresh id.
-            Err(e) if !e.is_transient() => {
-                let fresh = format!("{job_id}_{}", crate::client::random_hex(4));
-                self.client.load(&fresh, load, data).await.map_err(|again| {
-                    tracing::debug!(first = %e.message, "load retried under a fresh job id");
-                    again
-                })
-            }
-            other => other,
-        };
+        // The first attempt uses the deterministic id. A job under that id
+        // that failed (in an earlier run, say) answers with its old failure,
+        // and a job that failed transiently loaded nothing: either way the
+        // load is submitted again under a fresh id, once for a lasting error.
+        let attempts = AtomicUsize::new(0);
+        let result = self
+            .client
+            .retrying_when(
+                "load job",
+                |e: &ApiError| {
+                    e.job_failed && (e.is_transient() || attempts.load(Ordering::SeqCst) == 1)
+                },
+                || {
+                    let n = attempts.fetch_add(1, Ordering::SeqCst);
+                    let id = if n == 0 {
+                        job_id.clone()
+                    } else {
+                        format!("{job_id}_{}", crate::client::random_hex(4))
+                    };
+                    self.client.load_once(id, load.clone(), data.clone())
+                },
+            )
+            .await;
         result.map_err(|e| {
             let mut w = ApiError::into_warehouse(e);
             w.message = format!("load job for staged file {}: {}", path.display(), w.message);
