@@ -113,6 +113,10 @@ impl Warehouse for BigQuery {
     async fn unstage(&self, location: &str) -> Result<()> {
         self.drop_staged(location).await
     }
+
+    async fn estimate(&self, sql: &str) -> Result<Option<u64>> {
+        self.dry_run(sql).await.map(Some)
+    }
 }
 
 pub(crate) fn stage_error(message: String) -> WarehouseError {
