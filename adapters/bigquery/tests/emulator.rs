@@ -230,6 +230,8 @@ struct Faults {
     running: usize,
     /// Every job insert that reached the emulator.
     inserts_forwarded: usize,
+    /// The `Authorization` header of every request.
+    authorization: Vec<String>,
 }
 
 async fn proxy(upstream: String, faults: Arc<Mutex<Faults>>) -> String {
@@ -258,6 +260,12 @@ async fn serve(mut conn: TcpStream, upstream: &str, faults: &Mutex<Faults>) -> s
     let is_get_job = request_line.starts_with("GET ") && request_line.contains("/jobs/");
     let canned = {
         let mut f = faults.lock().unwrap();
+        if let Some(v) = head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("authorization").then(|| v.trim().to_string())
+        }) {
+            f.authorization.push(v);
+        }
         if f.throttle > 0 {
             f.throttle -= 1;
             Some((429, "Too Many Requests", "rateLimitExceeded"))
@@ -439,4 +447,73 @@ async fn a_persistent_failure_is_not_retried_forever() {
     assert_eq!(err.kind, ErrorKind::Transient, "{err:?}");
     assert!(err.message.contains("backendError"), "{}", err.message);
     assert_eq!(100 - faults.lock().unwrap().unavailable, 3, "the first try and two retries");
+}
+
+/// A token endpoint that grants `token` to any request, counting them.
+async fn token_server(token: &'static str, calls: Arc<AtomicUsize>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let calls = calls.clone();
+            tokio::spawn(async move {
+                if read_message(&mut conn).await.is_ok() {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    let body = format!(
+                        r#"{{"access_token":"{token}","expires_in":3600,"token_type":"Bearer"}}"#
+                    );
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = conn.write_all(resp.as_bytes()).await;
+                }
+            });
+        }
+    });
+    format!("http://{addr}/token")
+}
+
+#[tokio::test]
+async fn a_service_account_signs_in_and_no_secret_is_ever_printed() {
+    let Some(url) = emulator() else { return };
+    const TOKEN: &str = "ya29.pushdown-test-token-never-print";
+    let calls = Arc::new(AtomicUsize::new(0));
+    let token_uri = token_server(TOKEN, calls.clone()).await;
+    let key = include_str!("fixtures/test-only-service-account.json").replace("TOKEN_URI", &token_uri);
+    let private_key: String = serde_json::from_str::<serde_json::Value>(&key).unwrap()["private_key"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    // SAFETY: this test binary sets this variable only here, before use.
+    unsafe { std::env::set_var("PUSHDOWN_TEST_SA_KEY_JSON", &key) };
+
+    let faults = Arc::new(Mutex::new(Faults::default()));
+    let through = proxy(url.to_string(), faults.clone()).await;
+    let mut s = settings(url);
+    let settings_map: BTreeMap<String, String> = [
+        ("project", s.project.as_str()),
+        ("url", through.as_str()),
+        ("auth", "service_account"),
+        ("key_json_env", "PUSHDOWN_TEST_SA_KEY_JSON"),
+        ("compression", "none"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    s = BigQuerySettings::from_settings(&settings_map, Path::new(".")).unwrap();
+    let bq = BigQuery::connect(s).await.unwrap();
+    bq.query("SELECT 1").await.unwrap();
+    let err = bq.query("SELECT `nope` FROM `missing`.`t`").await.unwrap_err();
+
+    let seen = faults.lock().unwrap().authorization.clone();
+    assert!(!seen.is_empty() && seen.iter().all(|a| a == &format!("Bearer {TOKEN}")), "{seen:?}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "the token is cached, not fetched per request");
+    let printed = format!("{bq:?} {err:?} {err}");
+    for secret in [TOKEN, private_key.as_str()] {
+        assert!(!printed.contains(secret), "a secret leaked: {printed}");
+    }
 }
