@@ -2,9 +2,11 @@ WITH shipments AS (
     SELECT
         shipment_id,
         min(order_id) AS order_id,
-        -- The carrier of the latest milestone (DuckDB's arg_max); a STRUCT so
-        -- a NULL carrier is a value, not an error.
-        ARRAY_AGG(STRUCT(carrier AS carrier) ORDER BY event_time DESC, milestone DESC LIMIT 1)[OFFSET(0)].carrier AS carrier,
+        -- The carrier of the latest milestone that names one, like DuckDB's
+        -- arg_max(carrier, (event_time, milestone)), which skips NULL carriers:
+        -- the key sorts as the tuple does, and is NULL where the carrier is.
+        MAX_BY(carrier, IF(carrier IS NULL, NULL,
+            CONCAT(FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%E6S', event_time, 'UTC'), '|', milestone))) AS carrier,
         min(IF(milestone = 'label_created', event_time, NULL)) AS label_created_at,
         min(IF(milestone = 'picked_up', event_time, NULL)) AS picked_up_at,
         min(IF(milestone = 'delivered', event_time, NULL)) AS delivered_at
