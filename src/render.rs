@@ -143,7 +143,9 @@ pub async fn dry_run(
             println!("{s};\n");
         }
     }
-    println!("-- total: {total} bytes processed by the estimated statements; {unknown} not estimated");
+    println!(
+        "-- total: {total} bytes processed by the estimated statements; {unknown} not estimated"
+    );
     Ok(())
 }
 

@@ -148,7 +148,10 @@ fn scenario(targets: &[TargetUnderTest], dir: tempfile::TempDir) -> Scenario {
         dir,
         &[
             ("models/ods/events_current.sql", EVENTS_CURRENT),
-            ("models/ods/events_current.bigquery.sql", EVENTS_CURRENT_BIGQUERY),
+            (
+                "models/ods/events_current.bigquery.sql",
+                EVENTS_CURRENT_BIGQUERY,
+            ),
             ("models/dw/dim_customer.sql", DIM_CUSTOMER),
             ("models/dw/fact_events.sql", FACT_EVENTS),
             ("models/dw/dim_country.sql", DIM_COUNTRY),

@@ -84,7 +84,13 @@ fn state(t: &TargetUnderTest, project: &Path) -> Vec<(String, Vec<Vec<String>>)>
 fn assert_same(a: &[(String, Vec<Vec<String>>)], b: &[(String, Vec<Vec<String>>)], what: &str) {
     for ((t, ra), (_, rb)) in a.iter().zip(b) {
         assert!(!ra.is_empty() || t == "raw.rejects", "{what}: {t} is empty");
-        assert_eq!(ra.len(), rb.len(), "{what}: {t} has {} rows vs {}", ra.len(), rb.len());
+        assert_eq!(
+            ra.len(),
+            rb.len(),
+            "{what}: {t} has {} rows vs {}",
+            ra.len(),
+            rb.len()
+        );
         for (x, y) in ra.iter().zip(rb) {
             assert_eq!(x, y, "{what}: first differing row of {t}");
         }
@@ -128,7 +134,32 @@ fn the_pipeline_on_bigquery_ends_row_by_row_as_on_duckdb() {
     }
     let on_duckdb = state(&duck, &project);
     let on_bigquery = state(&bq, &project);
-    assert_same(&on_duckdb, &on_bigquery, "BigQuery vs DuckDB after the last day");
+    assert_same(
+        &on_duckdb,
+        &on_bigquery,
+        "BigQuery vs DuckDB after the last day",
+    );
+
+    // A dry run of a model's statements reports what each would process and
+    // runs none of them (the state is compared below).
+    let out = bq.pushdown_ok(
+        &[
+            "render",
+            "--dry-run",
+            "--mode",
+            "full-refresh",
+            "--select",
+            "mart.revenue_daily",
+        ],
+        &project,
+        &landing,
+    );
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let estimated = listing.matches("-- dry run: ").count();
+    assert!(
+        listing.contains(" bytes processed\n") && listing.contains("-- total: ") && estimated >= 3,
+        "render --dry-run:\n{listing}"
+    );
 
     // A rerun with nothing new changes nothing.
     bq.pushdown_ok(&["run", "--mode", "incremental"], &project, &landing);

@@ -38,8 +38,8 @@ VALUES ({% for col in c.columns %}{% if !loop.first %}, {% endif %}_s.{{ q.id(co
     rows. The two statements join the adapter's multi-statement transaction
     with the rest of the publish batch, so they commit together
     (https://cloud.google.com/bigquery/docs/transactions). Chosen over one
-    MERGE ... WHEN NOT MATCHED BY SOURCE: on bqemulator the MERGE took 33x
-    longer (14 s vs 0.4 s for 3 of 60 partitions, 120k rows; BENCHMARKS.md),
+    MERGE ... WHEN NOT MATCHED BY SOURCE: on bqemulator the MERGE took 20-50x
+    longer (7-14 s vs 0.2-0.4 s for 3 of 60 partitions, 120k rows; BENCHMARKS.md),
     and on BigQuery a DELETE whose filter is on the partition column with
     constants is billed for the scanned partitions only, as is the MERGE, so
     the MERGE saves nothing. -#}

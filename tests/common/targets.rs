@@ -61,7 +61,13 @@ impl TargetUnderTest {
         };
         let project: String = format!("{scenario}-{}", std::process::id())
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
             .collect();
         Some(TargetUnderTest {
             name: "bigquery",

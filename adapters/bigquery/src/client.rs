@@ -29,7 +29,10 @@ use crate::settings::BigQuerySettings;
 pub(crate) enum Body {
     None,
     Json(Json),
-    Multipart { content_type: String, bytes: Vec<u8> },
+    Multipart {
+        content_type: String,
+        bytes: Vec<u8>,
+    },
 }
 
 pub(crate) struct Client {
@@ -50,10 +53,12 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     pub async fn new(settings: BigQuerySettings) -> Result<Self, ApiError> {
-        let auth = Auth::from_mode(&settings.auth).await.map_err(|m| ApiError {
-            kind: ErrorKind::Connection,
-            ..ApiError::connection(m, false)
-        })?;
+        let auth = Auth::from_mode(&settings.auth)
+            .await
+            .map_err(|m| ApiError {
+                kind: ErrorKind::Connection,
+                ..ApiError::connection(m, false)
+            })?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(30))
             // One request never waits on a job: jobs are polled. A request
@@ -61,7 +66,9 @@ impl Client {
             .timeout(Duration::from_secs(300))
             .user_agent(concat!("pushdown/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ApiError::connection(format!("cannot build the HTTP client: {e}"), false))?;
+            .map_err(|e| {
+                ApiError::connection(format!("cannot build the HTTP client: {e}"), false)
+            })?;
         Ok(Self {
             http,
             auth,
@@ -93,7 +100,12 @@ impl Client {
         self.retrying_when(what, ApiError::is_transient, f).await
     }
 
-    pub async fn retrying_when<T, F, Fut, W>(&self, what: &str, when: W, f: F) -> Result<T, ApiError>
+    pub async fn retrying_when<T, F, Fut, W>(
+        &self,
+        what: &str,
+        when: W,
+        f: F,
+    ) -> Result<T, ApiError>
     where
         W: FnMut(&ApiError) -> bool,
         F: FnMut() -> Fut,
@@ -155,7 +167,10 @@ impl Client {
 
     async fn get_job(&self, id: &str, location: Option<&str>) -> Result<Option<Json>, ApiError> {
         let url = format!("{}/{}", self.jobs_url(), id);
-        let query: Vec<(&str, String)> = location.map(|l| ("location", l.to_string())).into_iter().collect();
+        let query: Vec<(&str, String)> = location
+            .map(|l| ("location", l.to_string()))
+            .into_iter()
+            .collect();
         match self.send(Method::GET, &url, &query, &Body::None).await {
             Ok(job) => Ok(Some(job)),
             Err(e) if e.not_found() => Ok(None),
@@ -231,7 +246,9 @@ impl Client {
             job = self
                 .retrying("jobs.get", || self.get_job(&id, location.as_deref()))
                 .await?
-                .ok_or_else(|| ApiError::connection(format!("job {id} disappeared while it ran"), false))?;
+                .ok_or_else(|| {
+                    ApiError::connection(format!("job {id} disappeared while it ran"), false)
+                })?;
         }
     }
 
@@ -356,7 +373,10 @@ fn transport(e: reqwest::Error) -> ApiError {
     // reset, a timeout, a truncated answer) may have, so it is ambiguous.
     let ambiguous = !e.is_connect();
     let status = e.status().map(|s: StatusCode| s.as_u16());
-    let mut err = ApiError::connection(format!("request to BigQuery failed: {}", chain(&e)), ambiguous);
+    let mut err = ApiError::connection(
+        format!("request to BigQuery failed: {}", chain(&e)),
+        ambiguous,
+    );
     err.status = status;
     err
 }

@@ -36,7 +36,9 @@ impl Emulator {
     /// Starts a server and waits until it answers.
     pub fn start() -> Result<Emulator, String> {
         let exe = executable().ok_or_else(|| {
-            format!("bqemulator is not installed: run .ci/setup-bigquery.sh or set {BQEMULATOR_ENV}")
+            format!(
+                "bqemulator is not installed: run .ci/setup-bigquery.sh or set {BQEMULATOR_ENV}"
+            )
         })?;
         let port = free_port()?;
         let log = std::env::temp_dir().join(format!("bqemulator-{port}.log"));
@@ -65,11 +67,24 @@ impl Emulator {
             }
             if let Ok(Some(status)) = emu.child.try_wait() {
                 let tail = std::fs::read_to_string(&log).unwrap_or_default();
-                let tail: String = tail.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-                return Err(format!("bqemulator exited ({status}) before answering:\n{tail}"));
+                let tail: String = tail
+                    .lines()
+                    .rev()
+                    .take(15)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                return Err(format!(
+                    "bqemulator exited ({status}) before answering:\n{tail}"
+                ));
             }
             if Instant::now() > deadline {
-                return Err(format!("bqemulator did not answer on port {port} within 90s (log: {})", log.display()));
+                return Err(format!(
+                    "bqemulator did not answer on port {port} within 90s (log: {})",
+                    log.display()
+                ));
             }
             std::thread::sleep(Duration::from_millis(200));
         }

@@ -121,7 +121,9 @@ impl ApiError {
             text = format!("{text} (location: {l})");
         }
         if self.reason.as_deref() == Some("quotaExceeded") {
-            text = format!("a BigQuery quota was exceeded, which waiting a few seconds does not fix: {text}");
+            text = format!(
+                "a BigQuery quota was exceeded, which waiting a few seconds does not fix: {text}"
+            );
         }
         WarehouseError::new(self.kind, text)
     }
@@ -133,8 +135,16 @@ impl ApiError {
 /// concurrent update"). `quotaExceeded` is not: a daily or project quota does
 /// not come back within a retry's patience, so the error names it instead.
 fn classify(status: Option<u16>, reason: Option<&str>, message: &str) -> ErrorKind {
-    if matches!(reason, Some("rateLimitExceeded" | "backendError" | "internalError" | "jobBackendError" | "jobInternalError"))
-    {
+    if matches!(
+        reason,
+        Some(
+            "rateLimitExceeded"
+                | "backendError"
+                | "internalError"
+                | "jobBackendError"
+                | "jobInternalError"
+        )
+    ) {
         return ErrorKind::Transient;
     }
     if message.contains("could not serialize access") && message.contains("concurrent update") {
@@ -189,7 +199,11 @@ mod tests {
         let e = ApiError::from_http(403, &body.to_string());
         assert!(!e.is_transient());
         let w = e.into_warehouse();
-        assert!(w.message.contains("free query bytes scanned"), "{}", w.message);
+        assert!(
+            w.message.contains("free query bytes scanned"),
+            "{}",
+            w.message
+        );
         assert!(w.message.contains("quota"), "{}", w.message);
     }
 

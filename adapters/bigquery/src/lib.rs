@@ -11,14 +11,12 @@
 //! Settings: see [`BigQuerySettings`] and the README's BigQuery section.
 
 use async_trait::async_trait;
-use pushdown_adapter::{
-    Dialect, ErrorKind, Result, Rows, StagedFile, Warehouse, WarehouseError,
-};
+use pushdown_adapter::{Dialect, ErrorKind, Result, Rows, StagedFile, Warehouse, WarehouseError};
 
 mod auth;
 mod client;
-mod error;
 pub mod emulator;
+mod error;
 mod load;
 mod rows;
 mod script;
@@ -39,7 +37,9 @@ pub struct BigQuery {
 impl BigQuery {
     /// Sets up authentication; contacts BigQuery only when a statement runs.
     pub async fn connect(settings: BigQuerySettings) -> Result<Self> {
-        let client = Client::new(settings).await.map_err(ApiError::into_warehouse)?;
+        let client = Client::new(settings)
+            .await
+            .map_err(ApiError::into_warehouse)?;
         Ok(Self {
             client,
             staging_ready: tokio::sync::OnceCell::new(),
@@ -61,7 +61,11 @@ impl BigQuery {
         let bytes = job
             .pointer("/statistics/query/totalBytesProcessed")
             .or_else(|| job.pointer("/statistics/totalBytesProcessed"))
-            .and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())))
+            .and_then(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .or_else(|| v.as_u64().map(|n| n.to_string()))
+            })
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
         Ok(bytes)
@@ -102,7 +106,10 @@ impl Warehouse for BigQuery {
             .query(sql, false)
             .await
             .map_err(ApiError::into_warehouse)?;
-        self.client.rows(&job).await.map_err(ApiError::into_warehouse)
+        self.client
+            .rows(&job)
+            .await
+            .map_err(ApiError::into_warehouse)
     }
 
     async fn stage(&self, file: &StagedFile<'_>) -> Result<String> {

@@ -114,7 +114,11 @@ impl BigQuery {
         result.map_err(|e| {
             let mut w = ApiError::into_warehouse(e);
             w.message = format!("load job for staged file {}: {}", path.display(), w.message);
-            w.kind = if w.is_retryable() { w.kind } else { pushdown_adapter::ErrorKind::Stage };
+            w.kind = if w.is_retryable() {
+                w.kind
+            } else {
+                pushdown_adapter::ErrorKind::Stage
+            };
             w
         })?;
         Ok(format!("`{}`.`{}`", s.staging_dataset, table))
@@ -148,7 +152,10 @@ impl BigQuery {
 
 fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write;
-    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4), flate2::Compression::fast());
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 4),
+        flate2::Compression::fast(),
+    );
     enc.write_all(data)?;
     enc.finish()
 }

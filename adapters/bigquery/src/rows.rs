@@ -24,7 +24,11 @@ pub(crate) fn fields(schema: Option<&Json>) -> Vec<Field> {
         .map(|fs| {
             fs.iter()
                 .map(|f| Field {
-                    name: f.get("name").and_then(Json::as_str).unwrap_or("").to_string(),
+                    name: f
+                        .get("name")
+                        .and_then(Json::as_str)
+                        .unwrap_or("")
+                        .to_string(),
                     ty: f
                         .get("type")
                         .and_then(Json::as_str)
@@ -75,7 +79,9 @@ pub(crate) fn convert(ty: &str, v: &Json) -> Value {
             "false" | "FALSE" => Some(Value::Bool(false)),
             _ => None,
         },
-        "DATE" => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(Value::Date),
+        "DATE" => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .map(Value::Date),
         "TIMESTAMP" => timestamp(s).map(Value::Timestamp),
         "DATETIME" => datetime(s).map(Value::Timestamp),
         _ => None,
@@ -121,20 +127,30 @@ mod tests {
             "2024-01-02T03:04:05.123456Z",
             "2024-01-02 03:04:05.123456 UTC",
         ] {
-            assert_eq!(convert("TIMESTAMP", &json!(shape)), Value::Timestamp(want), "{shape}");
+            assert_eq!(
+                convert("TIMESTAMP", &json!(shape)),
+                Value::Timestamp(want),
+                "{shape}"
+            );
         }
     }
 
     #[test]
     fn scalar_types() {
         assert_eq!(convert("INTEGER", &json!("42")), Value::Int(42));
-        assert_eq!(convert("NUMERIC", &json!("1.250")), Value::Decimal("1.25".parse().unwrap()));
+        assert_eq!(
+            convert("NUMERIC", &json!("1.250")),
+            Value::Decimal("1.25".parse().unwrap())
+        );
         assert_eq!(convert("BOOLEAN", &json!("true")), Value::Bool(true));
         assert_eq!(
             convert("DATE", &json!("2024-02-29")),
             Value::Date(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap())
         );
         assert_eq!(convert("STRING", &Json::Null), Value::Null);
-        assert_eq!(convert("JSON", &json!("{\"a\":1}")), Value::Text("{\"a\":1}".into()));
+        assert_eq!(
+            convert("JSON", &json!("{\"a\":1}")),
+            Value::Text("{\"a\":1}".into())
+        );
     }
 }

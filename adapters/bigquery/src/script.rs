@@ -161,7 +161,11 @@ mod tests {
         assert_eq!(steps[0].statements, 0..2);
         assert!(!steps[0].sql.contains("BEGIN"));
         assert_eq!(steps[1].statements, 2..4);
-        assert!(steps[1].sql.starts_with("BEGIN TRANSACTION;\nINSERT INTO a VALUES (1);\nMERGE"));
+        assert!(
+            steps[1]
+                .sql
+                .starts_with("BEGIN TRANSACTION;\nINSERT INTO a VALUES (1);\nMERGE")
+        );
         assert!(steps[1].sql.ends_with("COMMIT TRANSACTION;\n"));
         assert_eq!(steps[1].lines, vec![2, 3]);
     }
@@ -170,13 +174,20 @@ mod tests {
     fn a_single_statement_is_sent_as_it_is() {
         let steps = plan(&s(&["SELECT 1"]));
         assert_eq!(steps[0].sql, "SELECT 1");
-        let steps = plan(&s(&["CREATE TEMP TABLE t AS SELECT 1 AS x", "INSERT INTO t VALUES (2)"]));
+        let steps = plan(&s(&[
+            "CREATE TEMP TABLE t AS SELECT 1 AS x",
+            "INSERT INTO t VALUES (2)",
+        ]));
         assert_eq!(steps.len(), 1, "temp tables are allowed in a transaction");
     }
 
     #[test]
     fn an_error_position_names_its_statement() {
-        let steps = plan(&s(&["INSERT INTO a\nVALUES (1)", "INSERT INTO b VALUES (2)", "DELETE FROM c WHERE TRUE"]));
+        let steps = plan(&s(&[
+            "INSERT INTO a\nVALUES (1)",
+            "INSERT INTO b VALUES (2)",
+            "DELETE FROM c WHERE TRUE",
+        ]));
         let st = &steps[0];
         assert_eq!(st.lines, vec![2, 4, 5]);
         assert_eq!(st.statement_at("Unrecognized name: y at [4:20]"), Some(1));
@@ -186,7 +197,10 @@ mod tests {
 
     #[test]
     fn a_script_with_its_own_transaction_is_left_alone() {
-        let steps = plan(&s(&["BEGIN TRANSACTION; INSERT INTO a VALUES (1); COMMIT TRANSACTION", "INSERT INTO b VALUES (1)"]));
+        let steps = plan(&s(&[
+            "BEGIN TRANSACTION; INSERT INTO a VALUES (1); COMMIT TRANSACTION",
+            "INSERT INTO b VALUES (1)",
+        ]));
         assert_eq!(steps.len(), 2);
         assert!(!steps[0].sql.starts_with("BEGIN TRANSACTION;\nBEGIN"));
     }

@@ -98,9 +98,9 @@ impl BigQuerySettings {
             job_timeout: Duration::from_secs(6 * 3600),
         };
         let from_env = |key: &str, var: &str| -> Result<String, String> {
-            env(var)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| format!("`{key}` names the environment variable `{var}`, which is not set"))
+            env(var).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+                format!("`{key}` names the environment variable `{var}`, which is not set")
+            })
         };
         let number = |key: &str, value: &str| -> Result<u64, String> {
             value
@@ -117,7 +117,11 @@ impl BigQuerySettings {
                 "auth" => auth = Some(value.clone()),
                 "key_file" => {
                     let p = PathBuf::from(value);
-                    key_file = Some(if p.is_absolute() { p } else { project_dir.join(p) });
+                    key_file = Some(if p.is_absolute() {
+                        p
+                    } else {
+                        project_dir.join(p)
+                    });
                 }
                 "key_json_env" => key_json_env = Some(value.clone()),
                 "staging_dataset" => out.staging_dataset = value.clone(),
@@ -133,25 +137,25 @@ impl BigQuerySettings {
                     }
                 }
                 "max_retries" => out.max_retries = number(key, value)? as usize,
-                "retry_min_delay_ms" => {
-                    out.min_delay = Duration::from_millis(number(key, value)?)
-                }
-                "retry_max_delay_ms" => {
-                    out.max_delay = Duration::from_millis(number(key, value)?)
-                }
+                "retry_min_delay_ms" => out.min_delay = Duration::from_millis(number(key, value)?),
+                "retry_max_delay_ms" => out.max_delay = Duration::from_millis(number(key, value)?),
                 "job_timeout_secs" => out.job_timeout = Duration::from_secs(number(key, value)?),
                 other => {
-                    return Err(format!("unknown bigquery setting `{other}` (known: {KNOWN})"));
+                    return Err(format!(
+                        "unknown bigquery setting `{other}` (known: {KNOWN})"
+                    ));
                 }
             }
         }
-        out.project = project
-            .filter(|p| !p.trim().is_empty())
-            .ok_or("`project` (or `project_env`) is required: the Google Cloud project that runs the jobs")?;
+        out.project = project.filter(|p| !p.trim().is_empty()).ok_or(
+            "`project` (or `project_env`) is required: the Google Cloud project that runs the jobs",
+        )?;
         if let Some(u) = url {
             let u = u.trim().trim_end_matches('/').to_string();
             if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(format!("`url` must start with http:// or https://, got `{u}`"));
+                return Err(format!(
+                    "`url` must start with http:// or https://, got `{u}`"
+                ));
             }
             out.url = u.strip_suffix("/bigquery/v2").unwrap_or(&u).to_string();
         }
@@ -185,7 +189,9 @@ impl BigQuerySettings {
             }
         };
         if key_file.is_some() || key_json_env.is_some() {
-            return Err("`key_file` / `key_json_env` only apply with `auth = \"service_account\"`".into());
+            return Err(
+                "`key_file` / `key_json_env` only apply with `auth = \"service_account\"`".into(),
+            );
         }
         if out.min_delay > out.max_delay {
             out.max_delay = out.min_delay;
@@ -240,11 +246,18 @@ mod tests {
     fn a_service_account_needs_one_key_source() {
         assert!(parse(&[("project", "p"), ("auth", "service_account")], &[]).is_err());
         let s = parse(
-            &[("project", "p"), ("auth", "service_account"), ("key_file", "k.json")],
+            &[
+                ("project", "p"),
+                ("auth", "service_account"),
+                ("key_file", "k.json"),
+            ],
             &[],
         )
         .unwrap();
-        assert_eq!(s.auth, AuthMode::ServiceAccount(KeySource::File("/p/k.json".into())));
+        assert_eq!(
+            s.auth,
+            AuthMode::ServiceAccount(KeySource::File("/p/k.json".into()))
+        );
         assert!(parse(&[("project", "p"), ("key_json_env", "K")], &[]).is_err());
     }
 

@@ -93,7 +93,11 @@ async fn statements_run_as_jobs_and_values_come_back_typed() {
             Value::Text("{\"k\":[1,2]}".into()),
         ]
     );
-    assert!(rows.rows[1][1..].iter().all(Value::is_null), "{:?}", rows.rows[1]);
+    assert!(
+        rows.rows[1][1..].iter().all(Value::is_null),
+        "{:?}",
+        rows.rows[1]
+    );
 }
 
 #[tokio::test]
@@ -117,7 +121,11 @@ async fn a_refused_statement_names_reason_and_statement_and_its_batch_rolls_back
     assert!(err.message.contains("reason: "), "{}", err.message);
     assert!(err.message.contains("nope"), "{}", err.message);
     let count = bq.query("SELECT count(*) FROM `d`.`t`").await.unwrap();
-    assert_eq!(count.scalar(), Some(&Value::Int(0)), "the batch's first insert rolled back");
+    assert_eq!(
+        count.scalar(),
+        Some(&Value::Int(0)),
+        "the batch's first insert rolled back"
+    );
 
     // One statement: it is the one named.
     let err = bq
@@ -158,7 +166,12 @@ async fn a_staged_file_loads_once_however_often_it_is_staged() {
         ))
         .await
         .unwrap();
-    assert_eq!(rows.rows.len(), 3, "loaded once, not twice: {:?}", rows.rows);
+    assert_eq!(
+        rows.rows.len(),
+        3,
+        "loaded once, not twice: {:?}",
+        rows.rows
+    );
     assert_eq!(rows.rows[1][1], Value::Text("b".into()));
 
     // CSV: quoted separators and line breaks kept, an empty field is NULL.
@@ -180,18 +193,27 @@ async fn a_staged_file_loads_once_however_often_it_is_staged() {
         .unwrap();
     assert_ne!(loc, first);
     let rows = bq
-        .query(&format!("SELECT `_line`, `c1`, `c2` FROM {loc} ORDER BY `_line`"))
+        .query(&format!(
+            "SELECT `_line`, `c1`, `c2` FROM {loc} ORDER BY `_line`"
+        ))
         .await
         .unwrap();
     assert_eq!(
         rows.rows,
         vec![
             vec![Value::Int(1), Value::Text("a,b".into()), Value::Null],
-            vec![Value::Int(2), Value::Text("two\nlines".into()), Value::Text("x\"y".into())],
+            vec![
+                Value::Int(2),
+                Value::Text("two\nlines".into()),
+                Value::Text("x\"y".into())
+            ],
         ]
     );
     bq.unstage(&loc).await.unwrap();
-    assert!(bq.query(&format!("SELECT 1 FROM {loc}")).await.is_err(), "unstage dropped it");
+    assert!(
+        bq.query(&format!("SELECT 1 FROM {loc}")).await.is_err(),
+        "unstage dropped it"
+    );
 }
 
 #[tokio::test]
@@ -208,7 +230,11 @@ async fn a_dry_run_reports_bytes_and_runs_nothing() {
     let bytes = bq.dry_run("INSERT INTO `d`.`t` VALUES (1)").await.unwrap();
     assert_eq!(bytes, 0);
     let count = bq.query("SELECT count(*) FROM `d`.`t`").await.unwrap();
-    assert_eq!(count.scalar(), Some(&Value::Int(0)), "a dry run inserts nothing");
+    assert_eq!(
+        count.scalar(),
+        Some(&Value::Int(0)),
+        "a dry run inserts nothing"
+    );
     assert!(bq.dry_run("SELECT `nope` FROM `d`.`t`").await.is_err());
 }
 
@@ -262,7 +288,8 @@ async fn serve(mut conn: TcpStream, upstream: &str, faults: &Mutex<Faults>) -> s
         let mut f = faults.lock().unwrap();
         if let Some(v) = head.lines().find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("authorization").then(|| v.trim().to_string())
+            k.eq_ignore_ascii_case("authorization")
+                .then(|| v.trim().to_string())
         }) {
             f.authorization.push(v);
         }
@@ -325,7 +352,12 @@ async fn serve(mut conn: TcpStream, upstream: &str, faults: &Mutex<Faults>) -> s
                     .split("\r\n")
                     .filter(|l| !l.to_ascii_lowercase().starts_with("content-length"))
                     .collect();
-                answer = format!("{}\r\nContent-Length: {}\r\n\r\n{b}", h.join("\r\n"), b.len()).into_bytes();
+                answer = format!(
+                    "{}\r\nContent-Length: {}\r\n\r\n{b}",
+                    h.join("\r\n"),
+                    b.len()
+                )
+                .into_bytes();
             }
         }
     }
@@ -350,7 +382,8 @@ async fn read_message(conn: &mut TcpStream) -> std::io::Result<(String, Vec<u8>)
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
         })
         .unwrap_or(0);
     let mut body = buf[head_end..].to_vec();
@@ -417,13 +450,15 @@ async fn storms_drops_and_slow_jobs_are_retried_and_nothing_doubles() {
     .await
     .unwrap();
 
-    let f = faults.lock().unwrap();
+    let left = {
+        let f = faults.lock().unwrap();
+        (f.throttle, f.unavailable, f.drop_after_insert, f.running)
+    };
     assert_eq!(
-        (f.throttle, f.unavailable, f.drop_after_insert, f.running),
+        left,
         (0, 0, 0, 0),
-        "every fault was met: {f:?}"
+        "every fault was met (left over: {left:?})"
     );
-    drop(f);
     let rows = direct
         .query("SELECT `x` FROM `d`.`t` ORDER BY `x`")
         .await
@@ -446,7 +481,11 @@ async fn a_persistent_failure_is_not_retried_forever() {
     let err = bq.query("SELECT 1").await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Transient, "{err:?}");
     assert!(err.message.contains("backendError"), "{}", err.message);
-    assert_eq!(100 - faults.lock().unwrap().unavailable, 3, "the first try and two retries");
+    assert_eq!(
+        100 - faults.lock().unwrap().unavailable,
+        3,
+        "the first try and two retries"
+    );
 }
 
 /// A token endpoint that grants `token` to any request, counting them.
@@ -480,14 +519,16 @@ async fn a_service_account_signs_in_and_no_secret_is_ever_printed() {
     const TOKEN: &str = "ya29.pushdown-test-token-never-print";
     let calls = Arc::new(AtomicUsize::new(0));
     let token_uri = token_server(TOKEN, calls.clone()).await;
-    let key = include_str!("fixtures/test-only-service-account.json").replace("TOKEN_URI", &token_uri);
-    let private_key: String = serde_json::from_str::<serde_json::Value>(&key).unwrap()["private_key"]
-        .as_str()
-        .unwrap()
-        .lines()
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let key =
+        include_str!("fixtures/test-only-service-account.json").replace("TOKEN_URI", &token_uri);
+    let private_key: String =
+        serde_json::from_str::<serde_json::Value>(&key).unwrap()["private_key"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .nth(1)
+            .unwrap()
+            .to_string();
     // SAFETY: this test binary sets this variable only here, before use.
     unsafe { std::env::set_var("PUSHDOWN_TEST_SA_KEY_JSON", &key) };
 
@@ -507,11 +548,21 @@ async fn a_service_account_signs_in_and_no_secret_is_ever_printed() {
     s = BigQuerySettings::from_settings(&settings_map, Path::new(".")).unwrap();
     let bq = BigQuery::connect(s).await.unwrap();
     bq.query("SELECT 1").await.unwrap();
-    let err = bq.query("SELECT `nope` FROM `missing`.`t`").await.unwrap_err();
+    let err = bq
+        .query("SELECT `nope` FROM `missing`.`t`")
+        .await
+        .unwrap_err();
 
     let seen = faults.lock().unwrap().authorization.clone();
-    assert!(!seen.is_empty() && seen.iter().all(|a| a == &format!("Bearer {TOKEN}")), "{seen:?}");
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "the token is cached, not fetched per request");
+    assert!(
+        !seen.is_empty() && seen.iter().all(|a| a == &format!("Bearer {TOKEN}")),
+        "{seen:?}"
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "the token is cached, not fetched per request"
+    );
     let printed = format!("{bq:?} {err:?} {err}");
     for secret in [TOKEN, private_key.as_str()] {
         assert!(!printed.contains(secret), "a secret leaked: {printed}");
