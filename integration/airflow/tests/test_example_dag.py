@@ -1,0 +1,169 @@
+"""The example DAG run by a real Airflow (`dag.test()`, metadata in sqlite)
+on the reference pipeline and a real DuckDB, through the real binary."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import shop
+
+UTC = datetime.timezone.utc
+
+
+@pytest.fixture
+def deployment(airflow_db, pushdown_bin: Path, landing: Path, tmp_path: Path, monkeypatch):
+    """The warehouse and the PII key as Airflow connections, as a deployment
+    would hold them; the landing zone and binary as worker settings."""
+    db = tmp_path / "shop.duckdb"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PUSHDOWN_WAREHOUSE", json.dumps({"conn_type": "duckdb", "host": str(db)})
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PUSHDOWN_PII_KEY",
+        json.dumps({"conn_type": "generic", "password": shop.PII_KEY}),
+    )
+    monkeypatch.setenv("PUSHDOWN_LANDING_DIR", str(landing))
+    monkeypatch.setenv("PUSHDOWN_BIN", str(pushdown_bin))
+    monkeypatch.delenv("PUSHDOWN_PII_KEY", raising=False)
+    monkeypatch.delenv("PUSHDOWN_DUCKDB_PATH", raising=False)
+    return db
+
+
+def _dag(dag_id: str):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"], include_examples=False)
+    assert not bag.import_errors, bag.import_errors
+    return bag.get_dag(dag_id)
+
+
+def _day(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _tis(dagrun) -> dict:
+    return {ti.task_id: ti for ti in dagrun.get_task_instances()}
+
+
+def _xcom(ti, key: str = "pushdown_result"):
+    return ti.xcom_pull(task_ids=ti.task_id, key=key)
+
+
+def _assert_clean(output: str) -> None:
+    assert shop.PII_KEY not in output
+    for address in shop.ADDRESSES:
+        assert address.lower() not in output.lower()
+
+
+def test_two_logical_dates_then_a_backfill(deployment: Path, landing: Path, capfd) -> None:
+    dag = _dag("pushdown_ecommerce")
+    for day in shop.GOOD_DAYS:
+        shop.arrive(landing, day)
+        dagrun = dag.test(logical_date=_day(day))
+        tis = _tis(dagrun)
+        assert dagrun.state == "success", {t: ti.state for t, ti in tis.items()}
+        assert shop.revenue(deployment) == shop.REVENUE_AFTER[day]
+
+        land = _xcom(tis["land"])
+        assert (land["command"], land["status"]) == ("land", "success")
+        assert land["land"]["files_loaded"] == len(shop.FILES[day])
+        transform = _xcom(tis["transform"])
+        assert (transform["command"], transform["mode"], transform["status"]) == (
+            "transform",
+            "incremental",
+            "success",
+        )
+        assert transform["start"] is None
+        assert _xcom(tis["transform"], "return_value") == transform
+        models = {m["model"]: m for m in transform["transform"]["models"]}
+        assert models["mart.revenue_daily"]["status"] == "success"
+
+    # pushdown's JSON log lines reach the task log as log records.
+    output = capfd.readouterr()
+    logs = output.out + output.err
+    assert "--log-format json" in logs
+    assert "landed 2 file(s)" in logs or "landed 3 file(s)" in logs
+    _assert_clean(logs)
+
+    # The same DAG backfills a range of partitions when asked for it.
+    dagrun = dag.test(
+        logical_date=_day("2026-01-06") + datetime.timedelta(hours=12),
+        run_conf={"mode": "backfill", "start": "2026-01-05", "end": "2026-01-06"},
+    )
+    assert dagrun.state == "success"
+    transform = _xcom(_tis(dagrun)["transform"])
+    assert (transform["mode"], transform["start"], transform["end"]) == ("backfill", "2026-01-05", "2026-01-06")
+    fact = next(m for m in transform["transform"]["models"] if m["model"] == "dw.fact_orders")
+    assert sorted(fact["partitions"]) == ["2026-01-05", "2026-01-06"]
+    assert shop.revenue(deployment) == shop.REVENUE_AFTER["2026-01-06"], "a backfill changes nothing"
+
+    # Without conf, a run's backfill range is its own day.
+    from pushdown_airflow.operators import PushdownOperator
+
+    task = dag.get_task("transform")
+    assert isinstance(task, PushdownOperator)
+    assert "data_interval_start | ds" in task.start and "dag_run.run_type == 'backfill'" in task.mode
+
+
+def test_a_failing_gate_fails_the_task_at_once_naming_the_gate(deployment: Path, landing: Path, capfd) -> None:
+    dag = _dag("pushdown_ecommerce")
+    shop.arrive(landing, shop.GOOD_DAYS[0])
+    assert dag.test(logical_date=_day("2026-01-05")).state == "success"
+    shop.arrive(landing, shop.BAD_DAY)
+    capfd.readouterr()
+
+    dagrun = dag.test(logical_date=_day(shop.BAD_DAY))
+    tis = _tis(dagrun)
+    assert dagrun.state == "failed"
+    assert tis["land"].state == "success"
+    transform = tis["transform"]
+    # The DAG allows 2 retries; a failed gate uses none of them.
+    assert transform.state == "failed"
+    assert transform.try_number == 1 and transform.max_tries == 2
+    result = _xcom(transform)
+    assert result["status"] == "failed" and result["error"]["kind"] == "gate"
+    check = next(
+        c["name"]
+        for m in result["transform"]["models"]
+        for c in m["checks"]
+        if c["status"] == "fail" and m["model"] == shop.GATE_MODEL
+    )
+    logs = "".join(capfd.readouterr())
+    assert f"quality gate failed: {shop.GATE_MODEL}: {check} (1 offending)" in logs
+    assert "PushdownGateFailed" in logs
+    assert shop.revenue(deployment) == shop.REVENUE_AFTER["2026-01-05"]
+    _assert_clean(logs)
+
+
+def test_a_usage_error_fails_at_once(deployment: Path, landing: Path, capfd) -> None:
+    dag = _dag("pushdown_ecommerce")
+    shop.arrive(landing, shop.GOOD_DAYS[0])
+    dagrun = dag.test(
+        logical_date=_day("2026-01-08"),
+        run_conf={"mode": "backfill", "start": "2026-01-09", "end": "2026-01-05"},
+    )
+    transform = _tis(dagrun)["transform"]
+    assert transform.state == "failed" and transform.try_number == 1
+    assert _xcom(transform) is None, "a usage error writes no result"
+    logs = "".join(capfd.readouterr())
+    assert "pushdown usage or config error (exit 2): --start 2026-01-09 is after --end 2026-01-05" in logs
+
+
+def test_a_crashed_run_is_retried_and_finished(deployment: Path, landing: Path, capfd) -> None:
+    dag = _dag("pushdown_retry")
+    for day in shop.GOOD_DAYS:
+        shop.arrive(landing, day)
+    dagrun = dag.test(logical_date=_day("2026-01-06"))
+    ti = _tis(dagrun)["run"]
+    assert dagrun.state == "success"
+    assert ti.try_number == 2, "the first try aborted at the failpoint, the retry finished"
+    logs = "".join(capfd.readouterr())
+    assert "failpoint transform:before_finish#1: aborting the process" in logs
+    assert "killed by signal" in logs
+    assert shop.revenue(deployment) == shop.REVENUE_AFTER["2026-01-06"]
+    assert _xcom(ti)["status"] == "success"
