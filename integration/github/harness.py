@@ -84,11 +84,31 @@ def _truthy(v: Any) -> bool:
     return v not in (None, "", 0, False)
 
 
+def _number(v: Any) -> float:
+    if v is None:
+        return 0.0
+    if isinstance(v, bool):
+        return 1.0 if v else 0.0
+    if isinstance(v, (int, float)):
+        return float(v)
+    text = str(v).strip()
+    if text == "":
+        return 0.0
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
 def _equal(a: Any, b: Any) -> bool:
-    # Actions compares strings case-insensitively; null equals only null.
+    # Actions' loose equality: strings compare case-insensitively; values of
+    # different types compare as numbers (null and '' are both 0, so a
+    # missing output equals '').
     if isinstance(a, str) and isinstance(b, str):
         return a.lower() == b.lower()
-    return a == b
+    if type(a) is type(b) and a is not None:
+        return a == b
+    return _number(a) == _number(b)
 
 
 class _Evaluator:
