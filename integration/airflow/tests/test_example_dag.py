@@ -37,7 +37,7 @@ def deployment(airflow_db, pushdown_bin: Path, landing: Path, tmp_path: Path, mo
 def _dag(dag_id: str):
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"], include_examples=False)
+    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     assert not bag.import_errors, bag.import_errors
     return bag.get_dag(dag_id)
 
@@ -86,8 +86,11 @@ def test_two_logical_dates_then_a_backfill(deployment: Path, landing: Path, capf
     # pushdown's JSON log lines reach the task log as log records.
     output = capfd.readouterr()
     logs = output.out + output.err
-    assert "--log-format json" in logs
-    assert "landed 2 file(s)" in logs or "landed 3 file(s)" in logs
+    assert "land --project" in logs and "--log-format json" in logs
+    assert "landed 4 file(s), skipped 0 already landed: 8 rows, 0 rejects" in logs
+    assert "landed 3 file(s), skipped 4 already landed: 4 rows, 0 rejects" in logs
+    # A JSON line (message and fields) rendered as a log record.
+    assert "done model=mart.revenue_daily status=success" in logs
     _assert_clean(logs)
 
     # The same DAG backfills a range of partitions when asked for it.

@@ -132,7 +132,8 @@ def test_outcomes_map_to_airflow_failures(airflow_db) -> None:
     assert retried(exception_for(1, _result("busy", True), ""))
     assert no_retry(exception_for(1, _result("warehouse", False), ""))
     assert no_retry(exception_for(1, _result("input", False), ""))
-    usage = exception_for(2, None, "error: --mode backfill needs --start")
-    assert no_retry(usage) and "--mode backfill needs --start" in str(usage)
+    usage = exception_for(2, None, "some warning\nerror: 2 problems:\n  a.toml:3: x\n  b.sql:1: y")
+    assert no_retry(usage)
+    assert str(usage) == "pushdown usage or config error (exit 2): 2 problems:\n  a.toml:3: x\n  b.sql:1: y"
     assert retried(exception_for(-9, None, "")), "a killed run is finished by the next"
     assert retried(exception_for(1, None, "")), "a crash before the result file"
