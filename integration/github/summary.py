@@ -43,9 +43,11 @@ def render(result: dict[str, Any]) -> str:
         lines.append("**Failed quality gate** (nothing downstream of it was published):")
         lines.append("")
         for m, c in gates:
+            threshold = c.get("threshold")
             lines.append(
                 f"- `{m.get('model')}`: check `{c.get('name')}` failed with "
-                f"{c.get('offending')} offending (threshold {c.get('threshold')})"
+                f"{c.get('offending')} offending"
+                + (f" (threshold {threshold})" if threshold is not None else "")
             )
         lines.append("")
     error = result.get("error")

@@ -33,11 +33,11 @@ PROJECT = os.environ.get(
 # A run that Airflow made for a backfill recomputes its day; `dag_run.conf`
 # may name the mode and range of a manual run.
 MODE = (
-    "{{ dag_run.conf.get('mode') or "
+    "{{ (dag_run.conf or {}).get('mode') or "
     "('backfill' if dag_run.run_type == 'backfill' else 'incremental') }}"
 )
-START = "{{ dag_run.conf.get('start') or data_interval_start | ds }}"
-END = "{{ dag_run.conf.get('end') or data_interval_start | ds }}"
+START = "{{ (dag_run.conf or {}).get('start') or data_interval_start | ds }}"
+END = "{{ (dag_run.conf or {}).get('end') or data_interval_start | ds }}"
 
 with DAG(
     dag_id="pushdown_ecommerce",

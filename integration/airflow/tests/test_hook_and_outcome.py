@@ -14,6 +14,13 @@ def sdk(airflow_db):
     return Connection
 
 
+def test_the_installed_package_is_a_registered_provider(airflow_db) -> None:
+    from airflow.providers_manager import ProvidersManager
+
+    provider = ProvidersManager().providers["airflow-provider-pushdown"]
+    assert provider.version == "0.1.0"
+
+
 def test_snowflake_connection_maps_to_pushdown_variables(sdk) -> None:
     from pushdown_airflow.hooks import warehouse_env
 

@@ -17,8 +17,4 @@ def get_provider_info() -> dict:
         "name": "pushdown",
         "description": "Warehouse-pushdown ELT: land raw files, transform inside the warehouse.",
         "versions": [__version__],
-        "hook-class-names": ["pushdown_airflow.hooks.PushdownHook"],
-        "connection-types": [
-            {"connection-type": "pushdown", "hook-class-name": "pushdown_airflow.hooks.PushdownHook"}
-        ],
     }

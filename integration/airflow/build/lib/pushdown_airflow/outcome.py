@@ -55,7 +55,7 @@ def exception_for(returncode: int, result: dict[str, Any] | None, tail: str) -> 
     if returncode == 0:
         return None
     error = (result or {}).get("error") or {}
-    message = error.get("message") or tail or f"pushdown exited {returncode}"
+    message = error.get("message") or _error_lines(tail) or f"pushdown exited {returncode}"
     if returncode == 2:
         return PushdownUsageError(f"pushdown usage or config error (exit 2): {message}")
     if returncode < 0:
@@ -71,3 +71,13 @@ def exception_for(returncode: int, result: dict[str, Any] | None, tail: str) -> 
     if error.get("retryable"):
         return PushdownRetryableError(f"pushdown run failed ({kind}, retryable): {message}")
     return PushdownRunFailed(f"pushdown run failed ({kind}): {message}")
+
+
+def _error_lines(tail: str) -> str:
+    """pushdown's own `error: ...` message (it may span lines) from the last
+    lines it printed; all of them when it printed none."""
+    lines = tail.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("error: "):
+            return "\n".join([line[len("error: "):], *lines[i + 1 :]]).strip()
+    return tail.strip()
