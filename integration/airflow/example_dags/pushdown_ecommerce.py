@@ -36,8 +36,12 @@ MODE = (
     "{{ (dag_run.conf or {}).get('mode') or "
     "('backfill' if dag_run.run_type == 'backfill' else 'incremental') }}"
 )
-START = "{{ (dag_run.conf or {}).get('start') or data_interval_start | ds }}"
-END = "{{ (dag_run.conf or {}).get('end') or data_interval_start | ds }}"
+# The run's day: its data interval's start where the timetable gives one,
+# else its logical date (Airflow 3's default "@daily" is a trigger timetable,
+# whose backfill runs carry no data interval).
+DAY = "(data_interval_start or logical_date or dag_run.run_after) | ds"
+START = "{{ (dag_run.conf or {}).get('start') or %s }}" % DAY
+END = "{{ (dag_run.conf or {}).get('end') or %s }}" % DAY
 
 with DAG(
     dag_id="pushdown_ecommerce",

@@ -4,6 +4,7 @@ example DAG and the tests' own DAG), set up before anything imports airflow."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,4 +68,7 @@ def airflow_db() -> Path:
         [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # Tests that drive the `airflow` command line start from a copy of the
+    # fresh database, so the runs of other tests do not meet theirs.
+    shutil.copy(HOME / "airflow.db", HOME / "pristine.db")
     return HOME

@@ -6,11 +6,15 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import shop
+from testkit import REPO
 
 UTC = datetime.timezone.utc
 
@@ -170,3 +174,50 @@ def test_a_crashed_run_is_retried_and_finished(deployment: Path, landing: Path, 
     assert "killed by signal" in logs
     assert shop.revenue(deployment) == shop.REVENUE_AFTER["2026-01-06"]
     assert _xcom(ti)["status"] == "success"
+
+
+def test_an_airflow_backfill_runs_the_dag_in_backfill_mode(
+    airflow_db: Path, deployment: Path, landing: Path, tmp_path: Path
+) -> None:
+    """`airflow backfill create` makes runs of type backfill; their transform
+    task (run here with `airflow tasks test`, which executes the existing
+    run's task in-process) renders to `--mode backfill` over its own day."""
+    home = tmp_path / "airflow"
+    home.mkdir()
+    shutil.copy(airflow_db / "pristine.db", home / "airflow.db")
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        # The provider of this checkout, as in this process.
+        "PYTHONPATH": str(REPO / "integration" / "airflow" / "src"),
+    }
+
+    def airflow(*args: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "airflow", *args], env=env, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, f"airflow {args}:\n{proc.stdout}\n{proc.stderr}"
+        return proc.stdout + proc.stderr
+
+    for day in shop.GOOD_DAYS:
+        shop.arrive(landing, day)
+    # Landing is not what is under test here; each `airflow` command costs
+    # seconds of CPU, so the files land by the binary itself.
+    land = subprocess.run(
+        [os.environ["PUSHDOWN_BIN"], "land", "--project", os.environ["PUSHDOWN_PROJECT"]],
+        env={**os.environ, "PUSHDOWN_DUCKDB_PATH": str(deployment), "PUSHDOWN_PII_KEY": shop.PII_KEY},
+        capture_output=True,
+        text=True,
+    )
+    assert land.returncode == 0, land.stderr
+    airflow("dags", "reserialize")
+    airflow("backfill", "create", "--dag-id", "pushdown_ecommerce",
+            "--from-date", "2026-01-05", "--to-date", "2026-01-05")
+    logs = airflow("tasks", "test", "pushdown_ecommerce", "transform", "2026-01-05")
+    assert "backfill__2026-01-05" in logs, "the task ran in the backfill's own run"
+    assert "transform --project" in logs
+    assert "--mode backfill --start 2026-01-05 --end 2026-01-05" in logs
+    # Exactly the day's partition, built from everything landed (the refund
+    # of day 2 included); 2026-01-06 is outside the range.
+    assert shop.revenue(deployment) == [("2026-01-05", 2, "155.00", "149.50", "49.50")]
