@@ -111,11 +111,6 @@ def pii_key_env(conn: Any) -> tuple[dict[str, str], list[str]]:
 class PushdownHook(BaseHook):
     """Builds pushdown's environment from a warehouse and a PII-key connection."""
 
-    conn_name_attr = "warehouse_conn_id"
-    default_conn_name = "pushdown_default"
-    conn_type = "pushdown"
-    hook_name = "pushdown"
-
     def __init__(
         self,
         warehouse_conn_id: str | None = None,
