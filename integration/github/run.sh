@@ -20,8 +20,10 @@ if [ -n "${INPUT_SELECT:-}" ]; then
 fi
 
 echo "pushdown ${args[*]}"
-code=0
-"$bin" "${args[@]}" || code=$?
+# stderr also goes to a file, for the summary of a run that ends before
+# writing a result (a usage or config error).
+errlog="$(mktemp)"
+{ "$bin" "${args[@]}" 2>&1 >&3 3>&- | tee "$errlog" >&2 3>&-; code=${PIPESTATUS[0]}; } 3>&1
 
 if [ -f "$result" ]; then
   echo "result-file=$result" >> "$GITHUB_OUTPUT"
@@ -44,5 +46,13 @@ PY
 else
   echo "status=failed" >> "$GITHUB_OUTPUT"
   echo "::error title=pushdown::pushdown exited $code without a result file (a usage or config error: see its message above)"
+  {
+    echo "### ❌ pushdown run: usage or config error (exit $code)"
+    echo
+    echo '```'
+    sed -n '/^error: /,$p' "$errlog" | sed '1s/^error: //'
+    echo '```'
+  } >> "$GITHUB_STEP_SUMMARY"
 fi
+rm -f "$errlog"
 exit "$code"

@@ -163,6 +163,13 @@ def test_a_usage_error_fails_without_a_result_and_skips_the_summary(job, landing
     assert run.steps[-1].outcome == "skipped"
     assert "--mode backfill needs --start YYYY-MM-DD and --end YYYY-MM-DD" in run.log
     assert "without a result file" in run.log
+    # No result, yet the summary says what to fix, in pushdown's words.
+    assert run.summary.splitlines()[:4] == [
+        "### ❌ pushdown run: usage or config error (exit 2)",
+        "",
+        "```",
+        "--mode backfill needs --start YYYY-MM-DD and --end YYYY-MM-DD",
+    ]
 
 
 def test_backfill_and_select_inputs_reach_the_command(job, landing: Path) -> None:
