@@ -24,8 +24,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use pushdown_adapter::{Rows, Value, Warehouse};
 use serde::Serialize;
 
-use super::dag::{Dag, references, substitute};
-use super::model::{Check, CheckKind, Materialization, Model, Severity, dialect_variant};
+use super::dag::{Dag, Reference, references, substitute};
+use super::model::{Check, CheckKind, Materialization, Model, Severity, Via, dialect_variant};
 use super::names::{Names, split_id};
 use crate::config::Project;
 use crate::error::{Error, FailureKind, Result};
@@ -431,7 +431,7 @@ impl<'a> Engine<'a> {
         }
         if let (Mode::Backfill { start, end }, Some(p), false) = (
             self.mode,
-            &m.partition_by,
+            dated_partition(m),
             m.materialized == Materialization::Table,
         ) {
             // Exactly the range, even for a table built here for the first
@@ -513,6 +513,40 @@ impl<'a> Engine<'a> {
                 .join("\n")
             };
             match m.upstream.get(up) {
+                Some(via) if via.valid_at.is_some() => {
+                    let upm = self.dag.model(up).expect("an upstream model");
+                    let scd2 = upm.scd2.as_ref().expect("validated: an scd2 upstream");
+                    let (s, t) = split_id(up);
+                    // The changed entities with all their versions: enough
+                    // for the SELECT to pick the right version of each.
+                    let entities = RestrictedRead {
+                        relation: self.q.table(s, t),
+                        columns: upm.unique_key.iter().map(|k| (k.clone(), k.clone())).collect(),
+                        keys: changed.clone(),
+                    }
+                    .render(d)
+                    .join("\n");
+                    let sub = substitute(select, &refs, |r| {
+                        (&r.target == up).then(|| entities.clone())
+                    });
+                    selects.push(
+                        KeysViaValidAt {
+                            scope: scope_cols.clone(),
+                            select: sub,
+                            target: Some(n.target.clone()),
+                            column: via.column.clone(),
+                            valid_at: via.valid_at.clone().unwrap_or_default(),
+                            upstream: self.q.table(s, t),
+                            surrogate_key: via.upstream_column.clone(),
+                            entity_keys: upm.unique_key.clone(),
+                            valid_from: scd2.valid_from.clone(),
+                            tracked: scd2.tracked.clone(),
+                            changed,
+                        }
+                        .render(d)
+                        .join("\n"),
+                    );
+                }
                 Some(via) if scope_cols == [via.column.clone()] => selects.push(
                     KeysFromChanged {
                         column: via.column.clone(),
@@ -522,10 +556,15 @@ impl<'a> Engine<'a> {
                     .render(d)
                     .join("\n"),
                 ),
+                // Rows whose via column matches a changed row depend only on
+                // the rows of every upstream mapped through the same column
+                // that match it too: read just those.
                 Some(via) => selects.push(
                     KeysVia {
                         scope: scope_cols.clone(),
-                        select: select.to_string(),
+                        select: self.narrowed(m, select, &refs, &changed, |v| {
+                            (v.column == via.column).then(|| via.upstream_column.clone())
+                        }),
                         target: Some(n.target.clone()),
                         column: via.column.clone(),
                         upstream_column: via.upstream_column.clone(),
@@ -663,8 +702,30 @@ impl<'a> Engine<'a> {
         } else {
             Vec::new()
         };
-        let build =
-            super::stage::build_stage(d, m, &n.stage, &select, plan.scope.clone(), select_columns);
+        // Upstreams mapped through a scope column are read only where they
+        // match the scope: the build then reads what changed, not the history.
+        let build_select = match &plan.scope {
+            Scope::Match { table, columns } => {
+                let refs = references(&select).map_err(|e| {
+                    Error::run(
+                        FailureKind::Input,
+                        format!("{}: cannot parse the SELECT: {e}", rel(self.project, m)),
+                    )
+                })?;
+                self.narrowed(m, &select, &refs, table, |v| {
+                    columns.contains(&v.column).then(|| v.column.clone())
+                })
+            }
+            _ => select.clone(),
+        };
+        let build = super::stage::build_stage(
+            d,
+            m,
+            &n.stage,
+            &build_select,
+            plan.scope.clone(),
+            select_columns,
+        );
         self.wh
             .run(Exec::new(self.what(m, "build its rows in staging"), build))
             .await?;
@@ -872,7 +933,8 @@ impl<'a> Engine<'a> {
         } else {
             "unchanged".into()
         };
-        let advance = if matches!(self.mode, Mode::Backfill { .. }) && m.partition_by.is_some() {
+        let advance = if matches!(self.mode, Mode::Backfill { .. }) && dated_partition(m).is_some()
+        {
             Vec::new()
         } else {
             plan.advance.clone()
@@ -896,6 +958,37 @@ impl<'a> Engine<'a> {
             ))
             .await?;
         Ok(())
+    }
+
+    /// The model's SELECT with each upstream for whose `via` `key_of` names
+    /// a column of `keys` read only where its via column matches `keys`.
+    /// Sound by what `via` declares: the model's rows with a via value
+    /// depend on the upstream's rows with that value alone.
+    fn narrowed(
+        &self,
+        m: &Model,
+        select: &str,
+        refs: &[Reference],
+        keys: &str,
+        key_of: impl Fn(&Via) -> Option<String>,
+    ) -> String {
+        substitute(select, refs, |r| {
+            let via = m.upstream.get(&r.target)?;
+            if via.valid_at.is_some() {
+                return None;
+            }
+            let key = key_of(via)?;
+            let (s, t) = split_id(&r.target);
+            Some(
+                RestrictedRead {
+                    relation: self.q.table(s, t),
+                    columns: vec![(via.upstream_column.clone(), key)],
+                    keys: keys.to_string(),
+                }
+                .render(self.d())
+                .join("\n"),
+            )
+        })
     }
 
     fn note_watermarks(&mut self, id: &str, advance: &[(String, String)]) {
@@ -1121,6 +1214,13 @@ fn check_columns(
             published.columns.join(", ")
         ),
     ))
+}
+
+/// The partition column a backfill range applies to. A model partitioned by
+/// its own watermark column (landing time) has no business dates: a backfill
+/// catches it up incrementally, like an unpartitioned model.
+pub fn dated_partition(m: &Model) -> Option<&String> {
+    m.partition_by.as_ref().filter(|p| **p != m.watermark)
 }
 
 fn rel(project: &Project, m: &Model) -> String {

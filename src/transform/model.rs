@@ -85,6 +85,10 @@ pub struct OrderTerm {
 pub struct Via {
     pub column: String,
     pub upstream_column: String,
+    /// For an SCD2 upstream referenced by surrogate key: this model's time
+    /// column that picks the version. A changed version then touches only
+    /// the rows whose time lies in the part of its validity that changed.
+    pub valid_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -215,6 +219,8 @@ struct Header {
 struct UpstreamHeader {
     /// `"order_id"` or `"order_date = rate_date"` (this model's column = the upstream's).
     via: String,
+    /// An SCD2 upstream: this model's column whose time picks the version.
+    valid_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -453,6 +459,7 @@ pub fn parse_model(
             Via {
                 column,
                 upstream_column,
+                valid_at: u.valid_at.map(|t| t.trim().to_string()),
             },
         );
     }

@@ -13,7 +13,10 @@ via = "order_id"
 [upstream."ods.shipment_milestones"]
 via = "order_id"
 [upstream."dw.dim_customer"]
+# An order takes the version valid at its order_created_at: a new version
+# touches the customer's orders from its valid_from on, not all of them.
 via = "customer_sk"
+valid_at = "order_created_at"
 [upstream."ods.fx_rates"]
 via = "order_date = rate_date"
 
