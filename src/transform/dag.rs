@@ -125,6 +125,17 @@ impl Dag {
         }
         for m in &models {
             for (up, via) in &m.upstream {
+                if via.grain && m.unique_key != [via.column.clone()] {
+                    problems.push(ConfigProblem {
+                        file: m.file.clone(),
+                        line: None,
+                        field: Some(format!("upstream.\"{up}\".grain")),
+                        message: format!(
+                            "`grain` says the model has a row per `{}` of `{up}`: the model's `unique_key` must be exactly [\"{}\"]",
+                            via.column, via.column
+                        ),
+                    });
+                }
                 if via.valid_at.is_none() {
                     continue;
                 }

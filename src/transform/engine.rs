@@ -121,6 +121,10 @@ struct Plan {
     build: &'static str,
     /// Watermarks to record on publish: (upstream, value).
     advance: Vec<(String, String)>,
+    /// A partition build of a model with a `grain` upstream: the SELECTs of
+    /// the keys that upstream changed (the published keys of the partitions
+    /// in scope are added when the build runs).
+    row_keys: Option<Vec<String>>,
 }
 
 impl<'a> Engine<'a> {
@@ -445,6 +449,7 @@ impl<'a> Engine<'a> {
                 },
                 build: "backfill",
                 advance: Vec::new(),
+                row_keys: None,
             }));
         }
         let rebuild =
@@ -454,6 +459,7 @@ impl<'a> Engine<'a> {
                 scope: Scope::All,
                 build: "full",
                 advance,
+                row_keys: None,
             }));
         }
         let scope_cols: Vec<String> = match (m.materialized, &m.partition_by) {
@@ -468,6 +474,10 @@ impl<'a> Engine<'a> {
         })?;
         let lookback = m.lookback.unwrap_or(self.project.transform.lookback);
         let mut selects = Vec::new();
+        // Partitions in scope with a grain upstream: its changed keys.
+        let mut grain_rows = (scope_cols != m.unique_key
+            && m.upstream.values().any(|v| v.grain))
+        .then(Vec::new);
         for up in &ups {
             let Some(mark) = self.watermarks.get(&(id.clone(), up.clone())) else {
                 tracing::info!(model = %id, upstream = %up, "no watermark yet: full build");
@@ -475,6 +485,7 @@ impl<'a> Engine<'a> {
                     scope: Scope::All,
                     build: "full",
                     advance,
+                    row_keys: None,
                 }));
             };
             let changed = if up.starts_with("raw.") {
@@ -495,6 +506,7 @@ impl<'a> Engine<'a> {
                         scope: Scope::All,
                         build: "full",
                         advance,
+                        row_keys: None,
                     }));
                 }
                 let un = Names::of(&self.q, upm);
@@ -512,6 +524,19 @@ impl<'a> Engine<'a> {
                 .render(d)
                 .join("\n")
             };
+            if let (Some(rows), Some(via)) = (grain_rows.as_mut(), m.upstream.get(up))
+                && via.grain
+            {
+                rows.push(
+                    KeysFromChanged {
+                        column: via.column.clone(),
+                        upstream_column: via.upstream_column.clone(),
+                        changed: changed.clone(),
+                    }
+                    .render(d)
+                    .join("\n"),
+                );
+            }
             match m.upstream.get(up) {
                 Some(via) if via.valid_at.is_some() => {
                     let upm = self.dag.model(up).expect("an upstream model");
@@ -562,8 +587,9 @@ impl<'a> Engine<'a> {
                 Some(via) => selects.push(
                     KeysVia {
                         scope: scope_cols.clone(),
-                        select: self.narrowed(m, select, &refs, &changed, |v| {
-                            (v.column == via.column).then(|| via.upstream_column.clone())
+                        select: self.narrowed(m, select, &refs, |v| {
+                            (v.column == via.column)
+                                .then(|| (changed.clone(), via.upstream_column.clone()))
                         }),
                         target: Some(n.target.clone()),
                         column: via.column.clone(),
@@ -641,6 +667,7 @@ impl<'a> Engine<'a> {
                 },
                 build: "none",
                 advance,
+                row_keys: None,
             }));
         }
         Ok(Some(Plan {
@@ -650,6 +677,7 @@ impl<'a> Engine<'a> {
             },
             build: "incremental",
             advance,
+            row_keys: grain_rows,
         }))
     }
 
@@ -674,6 +702,7 @@ impl<'a> Engine<'a> {
                 scope: Scope::All,
                 build: "none",
                 advance: Vec::new(),
+                row_keys: None,
             },
         };
         report.build = plan.build.into();
@@ -704,6 +733,7 @@ impl<'a> Engine<'a> {
         };
         // Upstreams mapped through a scope column are read only where they
         // match the scope: the build then reads what changed, not the history.
+        let mut by_row_keys = false;
         let build_select = match &plan.scope {
             Scope::Match { table, columns } => {
                 let refs = references(&select).map_err(|e| {
@@ -712,8 +742,44 @@ impl<'a> Engine<'a> {
                         format!("{}: cannot parse the SELECT: {e}", rel(self.project, m)),
                     )
                 })?;
-                self.narrowed(m, &select, &refs, table, |v| {
-                    columns.contains(&v.column).then(|| v.column.clone())
+                // With a grain upstream, the partitions' rows are their
+                // published keys plus the keys the grain upstream changed:
+                // upstreams mapped through the key are read for those only.
+                if let Some(changed) = &plan.row_keys {
+                    let published = KeysOfRows {
+                        scope: m.unique_key.clone(),
+                        select: RestrictedRead {
+                            relation: n.target.clone(),
+                            columns: columns.iter().map(|c| (c.clone(), c.clone())).collect(),
+                            keys: table.clone(),
+                        }
+                        .render(d)
+                        .join("\n"),
+                    }
+                    .render(d)
+                    .join("\n");
+                    let create = CreateKeys {
+                        table: n.row_keys.clone(),
+                        columns: m.unique_key.clone(),
+                        selects: std::iter::once(published).chain(changed.iter().cloned()).collect(),
+                    }
+                    .render(d);
+                    self.wh
+                        .run(Exec::new(
+                            self.what(m, "find the rows of its partitions in scope"),
+                            create,
+                        ))
+                        .await?;
+                    by_row_keys = true;
+                }
+                self.narrowed(m, &select, &refs, |v| {
+                    if columns.contains(&v.column) {
+                        Some((table.clone(), v.column.clone()))
+                    } else if by_row_keys && m.unique_key == [v.column.clone()] {
+                        Some((n.row_keys.clone(), v.column.clone()))
+                    } else {
+                        None
+                    }
                 })
             }
             _ => select.clone(),
@@ -951,6 +1017,9 @@ impl<'a> Engine<'a> {
         if matches!(plan.scope, Scope::Match { .. }) {
             work.push(n.keys.clone());
         }
+        if by_row_keys {
+            work.push(n.row_keys.clone());
+        }
         self.wh
             .run(Exec::new(
                 self.what(m, "drop its work tables"),
@@ -961,29 +1030,28 @@ impl<'a> Engine<'a> {
     }
 
     /// The model's SELECT with each upstream for whose `via` `key_of` names
-    /// a column of `keys` read only where its via column matches `keys`.
-    /// Sound by what `via` declares: the model's rows with a via value
-    /// depend on the upstream's rows with that value alone.
+    /// a relation of keys and its column read only where its via column
+    /// matches one of them. Sound by what `via` declares: the model's rows
+    /// with a via value depend on the upstream's rows with that value alone.
     fn narrowed(
         &self,
         m: &Model,
         select: &str,
         refs: &[Reference],
-        keys: &str,
-        key_of: impl Fn(&Via) -> Option<String>,
+        key_of: impl Fn(&Via) -> Option<(String, String)>,
     ) -> String {
         substitute(select, refs, |r| {
             let via = m.upstream.get(&r.target)?;
             if via.valid_at.is_some() {
                 return None;
             }
-            let key = key_of(via)?;
+            let (keys, key) = key_of(via)?;
             let (s, t) = split_id(&r.target);
             Some(
                 RestrictedRead {
                     relation: self.q.table(s, t),
                     columns: vec![(via.upstream_column.clone(), key)],
-                    keys: keys.to_string(),
+                    keys,
                 }
                 .render(self.d())
                 .join("\n"),

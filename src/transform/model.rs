@@ -89,6 +89,11 @@ pub struct Via {
     /// column that picks the version. A changed version then touches only
     /// the rows whose time lies in the part of its validity that changed.
     pub valid_at: Option<String>,
+    /// This upstream is the model's grain: a row of the model (keyed by the
+    /// via column, its `unique_key`) appears only when this upstream's rows
+    /// of that key change. A partition build then reads every upstream
+    /// mapped through the key only for the keys of the partitions in scope.
+    pub grain: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -221,6 +226,9 @@ struct UpstreamHeader {
     via: String,
     /// An SCD2 upstream: this model's column whose time picks the version.
     valid_at: Option<String>,
+    /// The model has a row per key of this upstream (see `Via::grain`).
+    #[serde(default)]
+    grain: bool,
 }
 
 #[derive(Deserialize)]
@@ -460,6 +468,7 @@ pub fn parse_model(
                 column,
                 upstream_column,
                 valid_at: u.valid_at.map(|t| t.trim().to_string()),
+                grain: u.grain,
             },
         );
     }

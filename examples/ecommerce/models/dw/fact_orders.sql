@@ -8,6 +8,10 @@ unique_key = ["order_id"]
 
 [upstream."ods.orders_current"]
 via = "order_id"
+# One row per order of ods.orders_current: a partition's rows are its
+# published orders plus the orders that changed, so the build reads the
+# inputs of those orders only.
+grain = true
 [upstream."ods.payments_current"]
 via = "order_id"
 [upstream."ods.shipment_milestones"]
