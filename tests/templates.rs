@@ -395,8 +395,8 @@ fn cases() -> Vec<Case> {
         }),
         case("keys_via_valid_at", |d| KeysViaValidAt {
             scope: strings(&[PARTITION]),
-            select: rel(d).select,
-            target: Some(rel(d).target),
+            select: Some(rel(d).select),
+            target: rel(d).target,
             column: "a \"quoted\" col".into(),
             valid_at: "select".into(),
             upstream: Q::new(d).table(SCHEMA, "customers"),
@@ -406,10 +406,10 @@ fn cases() -> Vec<Case> {
             tracked: strings(&["select", "prix_€"]),
             changed: changed(d),
         }),
-        case("keys_via_valid_at_first", |d| KeysViaValidAt {
+        case("keys_via_valid_at_grain", |d| KeysViaValidAt {
             scope: strings(&[PARTITION]),
-            select: rel(d).select,
-            target: None,
+            select: None,
+            target: rel(d).target,
             column: "a \"quoted\" col".into(),
             valid_at: "select".into(),
             upstream: Q::new(d).table(SCHEMA, "customers"),

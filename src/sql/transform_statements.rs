@@ -85,9 +85,11 @@ pub struct KeysVia {
 /// rows from its `valid_from` on, not every row of the entity.
 pub struct KeysViaValidAt {
     pub scope: Vec<String>,
-    /// The model's SELECT over the changed entities' versions only.
-    pub select: String,
-    pub target: Option<String>,
+    /// The model's SELECT over the changed entities' versions only, to find
+    /// rows not published yet; `None` for a model whose rows appear only
+    /// through its grain upstream (published rows are then all there is).
+    pub select: Option<String>,
+    pub target: String,
     /// This model's column holding the surrogate key.
     pub column: String,
     /// This model's column whose time picks the valid version.

@@ -551,14 +551,17 @@ impl<'a> Engine<'a> {
                     }
                     .render(d)
                     .join("\n");
-                    let sub = substitute(select, &refs, |r| {
-                        (&r.target == up).then(|| entities.clone())
+                    let grain = m.upstream.values().any(|v| v.grain);
+                    let sub = (!grain).then(|| {
+                        substitute(select, &refs, |r| {
+                            (&r.target == up).then(|| entities.clone())
+                        })
                     });
                     selects.push(
                         KeysViaValidAt {
                             scope: scope_cols.clone(),
                             select: sub,
-                            target: Some(n.target.clone()),
+                            target: n.target.clone(),
                             column: via.column.clone(),
                             valid_at: via.valid_at.clone().unwrap_or_default(),
                             upstream: self.q.table(s, t),

@@ -92,7 +92,9 @@ pub struct Via {
     /// This upstream is the model's grain: a row of the model (keyed by the
     /// via column, its `unique_key`) appears only when this upstream's rows
     /// of that key change. A partition build then reads every upstream
-    /// mapped through the key only for the keys of the partitions in scope.
+    /// mapped through the key only for the keys of the partitions in scope,
+    /// and a `valid_at` upstream's changes are mapped through published rows
+    /// alone.
     pub grain: bool,
 }
 
