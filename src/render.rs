@@ -35,7 +35,7 @@ pub fn model_statements(q: &Q, m: &Model, mode: Mode) -> Vec<String> {
         );
         return out;
     }
-    let scope = match (mode, &m.partition_by) {
+    let scope = match (mode, crate::transform::engine::dated_partition(m)) {
         (Mode::Backfill { start, end }, Some(p)) => Scope::Range {
             column: p.clone(),
             start,
