@@ -14,10 +14,5 @@ SELECT
     CAST(NULLIF(trim(JSON_VALUE(payload, '$.tax_amount')), '') AS NUMERIC(18, 2)) AS tax_amount,
     upper(trim(JSON_VALUE(payload, '$.country'))) AS country,
     JSON_VALUE(payload, '$.channel') AS channel,
-    -- When the order was created, whatever event is the latest; null until
-    -- the order_created event has arrived.
-    min(CASE WHEN JSON_VALUE(payload, '$.event_type') = 'order_created'
-             THEN CAST(upper(trim(JSON_VALUE(payload, '$.event_time'))) AS TIMESTAMP) END)
-        OVER (PARTITION BY JSON_VALUE(payload, '$.order_id')) AS order_created_at,
     _ingested_at
 FROM raw.orders_events
