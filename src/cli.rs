@@ -310,20 +310,41 @@ async fn execute(
         let lease = crate::lease::Lease::acquire(wh.as_ref(), &run, command, lease).await?;
         let outcome = lease
             .hold(wh.as_ref(), async {
-                if land {
-                    let r = land::land(wh.as_ref(), &project, &run, &progress).await?;
-                    print_land(&r);
-                    land_report = Some(r);
-                }
-                crate::failpoint::hit("run:before_transform");
-                if let (Some(dag), Some(mode)) = (&dag, mode) {
-                    let mut engine =
-                        Engine::new(wh.as_ref(), &project, dag, &run, mode, selected.clone());
+                let mut engine = match (&dag, mode) {
+                    (Some(dag), Some(mode)) => Some(Engine::new(
+                        wh.as_ref(),
+                        &project,
+                        dag,
+                        &run,
+                        mode,
+                        selected.clone(),
+                    )),
+                    _ => None,
+                };
+                if let Some(engine) = engine.as_mut() {
                     // Models read raw tables: on a warehouse where nothing landed yet
                     // they exist, empty, rather than failing the first transform.
                     land::ensure_tables(wh.as_ref(), &project).await?;
+                    // Recorded as running before landing: a run killed while
+                    // landing shows as abandoned, not as nothing.
                     engine.begin(command).await?;
-                    let result = engine.run_models().await;
+                    crate::failpoint::hit("run:after_begin");
+                }
+                let landed: Result<()> = async {
+                    if land {
+                        let r = land::land(wh.as_ref(), &project, &run, &progress).await?;
+                        print_land(&r);
+                        land_report = Some(r);
+                    }
+                    crate::failpoint::hit("run:before_transform");
+                    Ok(())
+                }
+                .await;
+                if let Some(engine) = engine.as_mut() {
+                    let result = match landed {
+                        Ok(()) => engine.run_models().await,
+                        Err(e) => Err(e),
+                    };
                     let error = match &result {
                         Ok(r) => gate_error(r),
                         Err(e) => Some(Error::run(
@@ -339,6 +360,8 @@ async fn execute(
                     if let Some(e) = error {
                         return Err(e);
                     }
+                } else {
+                    landed?;
                 }
                 if let Some(l) = land_report.as_ref().filter(|l| !l.file_errors.is_empty()) {
                     return Err(Error::run(

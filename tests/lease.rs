@@ -210,12 +210,12 @@ fn a_second_process_gives_up_as_busy_naming_the_holder_or_waits_its_turn() {
     // Nothing doubled: the file landed once, the model holds each row once,
     // both runs finished, and no lease is left behind.
     assert_eq!(scalar(&s.db, "SELECT count(*) FROM raw.sales"), "2");
+    assert_eq!(scalar(&s.db, "SELECT count(*) FROM ods.sales_current"), "2");
     assert_eq!(
-        scalar(&s.db, "SELECT count(*) FROM ods.sales_current"),
-        "2"
-    );
-    assert_eq!(
-        query(&s.db, "SELECT status, count(*) FROM audit.runs GROUP BY ALL"),
+        query(
+            &s.db,
+            "SELECT status, count(*) FROM audit.runs GROUP BY ALL"
+        ),
         vec![vec!["success".to_string(), "2".to_string()]]
     );
     assert_eq!(scalar(&s.db, "SELECT count(*) FROM audit.lease"), "0");
@@ -254,16 +254,28 @@ fn a_live_lease_blocks_and_a_stale_one_is_taken_over() {
     let result = json(&s.result("busy.json"));
     assert_eq!(result["error"]["kind"], "busy", "{result}");
     let message = result["error"]["message"].as_str().unwrap();
-    for part in ["run-elsewhere", "airflow-worker-7", "pid 4242", "target `prod`"] {
+    for part in [
+        "run-elsewhere",
+        "airflow-worker-7",
+        "pid 4242",
+        "target `prod`",
+    ] {
         assert!(message.contains(part), "`{part}` missing: {message}");
     }
-    assert_eq!(runs(), "1", "a blocked run writes nothing, not even audit rows");
+    assert_eq!(
+        runs(),
+        "1",
+        "a blocked run writes nothing, not even audit rows"
+    );
 
     // The holder died an hour ago: its lease expired and is taken over.
     execute(&s.db, "DELETE FROM audit.lease");
     hold("airflow-worker-7", 4242, "- INTERVAL 1 SECOND");
     assert!(
-        s.command(&["--lease-wait", "0s"]).status().unwrap().success(),
+        s.command(&["--lease-wait", "0s"])
+            .status()
+            .unwrap()
+            .success(),
         "an expired lease blocked the run"
     );
     assert_eq!(runs(), "2");
@@ -274,7 +286,10 @@ fn a_live_lease_blocks_and_a_stale_one_is_taken_over() {
     dead.wait().unwrap();
     hold(&lease::host(), dead_pid, "+ INTERVAL 1 HOUR");
     assert!(
-        s.command(&["--lease-wait", "0s"]).status().unwrap().success(),
+        s.command(&["--lease-wait", "0s"])
+            .status()
+            .unwrap()
+            .success(),
         "a dead local holder blocked the run"
     );
     assert_eq!(runs(), "3");
@@ -352,7 +367,9 @@ async fn a_held_lease_is_renewed_and_a_lost_one_stops_the_work() {
     wh.execute(&["DELETE FROM audit.lease".to_string()])
         .await
         .unwrap();
-    let next = Lease::acquire(&wh, other, "run", settings(0, 3)).await.unwrap();
+    let next = Lease::acquire(&wh, other, "run", settings(0, 3))
+        .await
+        .unwrap();
     assert_eq!(lease::read(&wh).await.unwrap()[0].run_id, other.run_id);
     next.release(&wh).await;
     assert!(lease::read(&wh).await.unwrap().is_empty());

@@ -200,6 +200,10 @@ impl Handler<'_> {
 
     fn jsonl(&self, lines: &mut Lines<impl io::BufRead>, out: &mut Staged) -> io::Result<()> {
         while let Some((n, bytes)) = lines.next_line()? {
+            if n == 2 {
+                // A crash test's point inside a file being read.
+                crate::failpoint::hit("land:mid_file");
+            }
             match std::str::from_utf8(bytes) {
                 Ok(text) => self.json_record(n, text, out)?,
                 Err(_) => out.reject(
