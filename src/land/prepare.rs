@@ -286,6 +286,7 @@ impl Handler<'_> {
             let mut first_line = 0;
             let mut bad_utf8 = false;
             let mut open_quote = false;
+            let mut joint = "\n";
             while let Some((n, bytes)) = lines.next_line()? {
                 // Only the new line's quotes are counted: linear even when a
                 // stray quote makes the rest of the file one record.
@@ -293,7 +294,7 @@ impl Handler<'_> {
                 if first_line == 0 {
                     first_line = n;
                 } else {
-                    record.push('\n');
+                    record.push_str(joint);
                 }
                 match std::str::from_utf8(bytes) {
                     Ok(t) => record.push_str(t),
@@ -305,6 +306,7 @@ impl Handler<'_> {
                 if !open_quote {
                     break;
                 }
+                joint = lines.terminator();
             }
             if first_line == 0 {
                 return Ok(());
