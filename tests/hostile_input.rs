@@ -231,6 +231,12 @@ fn every_hostile_file_ends_as_rows_rejects_or_a_named_error_and_the_others_land_
         &format!("rows/{d}/bad_utf8.csv"),
         b"id,name,amount\nv1,\xff\xfe,1.00\nv2,ok,2.00\n",
     );
+    // Well-formed JSON escaping half a surrogate pair: no character, and a
+    // warehouse that parses it refuses the whole load.
+    z.write(
+        &format!("events/{d}/lone_surrogate.jsonl"),
+        b"{\"id\":\"s1\",\"e\":\"\\ud83d\\ude00\"}\n{\"id\":\"s2\",\"x\":\"\\ud800\"}\n{\"id\":\"s3\",\"n\":\"\\u0000\"}\n",
+    );
     // CSV records spanning lines inside quotes, and one quote never closed.
     z.write(
         &format!("rows/{d}/quoted_newlines.csv"),
@@ -303,6 +309,7 @@ fn every_hostile_file_ends_as_rows_rejects_or_a_named_error_and_the_others_land_
         ("rows/2026-01-01/bom_crlf.csv", (2, 0)),
         ("events/2026-01-01/bad_utf8.jsonl", (2, 1)),
         ("rows/2026-01-01/bad_utf8.csv", (1, 1)),
+        ("events/2026-01-01/lone_surrogate.jsonl", (2, 1)),
         ("rows/2026-01-01/quoted_newlines.csv", (3, 0)),
         // The NUL line is invalid JSON, the blank one an `empty_line`.
         ("events/2026-01-01/nul.jsonl", (2, 2)),

@@ -222,6 +222,9 @@ impl Handler<'_> {
             return out.reject(n, text, validate::EMPTY_LINE);
         }
         let mut obj: IndexMap<String, &RawValue> = match serde_json::from_str(text) {
+            Ok(_) if validate::has_lone_surrogate(text) => {
+                return out.reject(n, &self.scrub(text), validate::INVALID_JSON);
+            }
             Ok(o) => o,
             Err(_) => {
                 let reason = if serde_json::from_str::<&RawValue>(text).is_ok() {
