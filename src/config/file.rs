@@ -435,6 +435,25 @@ types = { amount = "decimal" }
     }
 
     #[test]
+    fn the_lease_settings_default_and_are_checked() {
+        let p = load(OK).unwrap();
+        assert_eq!(p.lease, LeaseSettings::default());
+        let p = load(&format!(
+            "{OK}\n[lease]\nwait = \"90s\"\nttl = \"1 minute\"\n"
+        ))
+        .unwrap();
+        assert_eq!(p.lease.wait, chrono::Duration::seconds(90));
+        assert_eq!(p.lease.ttl, chrono::Duration::minutes(1));
+        let Err(Error::Config(problems)) =
+            load(&format!("{OK}\n[lease]\nwait = \"soon\"\nttl = \"1s\"\n"))
+        else {
+            panic!("expected config errors")
+        };
+        let fields: Vec<_> = problems.iter().filter_map(|p| p.field.clone()).collect();
+        assert_eq!(fields, ["lease.wait", "lease.ttl"], "{problems:?}");
+    }
+
+    #[test]
     fn a_secret_written_in_clear_is_refused_without_echoing_it() {
         let text = OK.replace("path = \"wh.duckdb\"", "password = \"hunter2\"");
         let err = load(&text).unwrap_err().to_string();
