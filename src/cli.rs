@@ -300,13 +300,12 @@ async fn execute(
     };
     let mut land_report: Option<LandReport> = None;
     let mut transform_report: Option<TransformReport> = None;
-    let lease = crate::config::LeaseSettings {
+    let mut lease = crate::config::LeaseSettings {
         wait: args.lease_wait.unwrap_or(project.lease.wait),
         ..project.lease
     };
     let outcome: Result<()> = async {
-        let wait = lease.wait.to_std().unwrap_or_default();
-        let wh = crate::lease::connect(&project, &target, wait).await?;
+        let wh = crate::lease::connect(&project, &target, &mut lease.wait).await?;
         let lease = crate::lease::Lease::acquire(wh.as_ref(), &run, command, lease).await?;
         let outcome = lease
             .hold(wh.as_ref(), async {

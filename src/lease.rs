@@ -35,7 +35,21 @@ const MAX_PAUSE: Duration = Duration::from_secs(2);
 
 /// Opens the target, waiting up to `wait` while another process holds the
 /// warehouse exclusively (an embedded DuckDB file open in another pushdown).
+/// The time waited here is taken off `wait` for [`Lease::acquire`]: a run
+/// waits `wait` in all, not twice.
 pub async fn connect(
+    project: &Project,
+    target: &Target,
+    wait: &mut chrono::Duration,
+) -> Result<Box<dyn Warehouse>> {
+    let started = Instant::now();
+    let result = connect_within(project, target, wait.to_std().unwrap_or_default()).await;
+    let waited = chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+    *wait = (*wait - waited).max(chrono::Duration::zero());
+    result
+}
+
+async fn connect_within(
     project: &Project,
     target: &Target,
     wait: Duration,
