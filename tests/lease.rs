@@ -177,6 +177,7 @@ fn a_second_process_gives_up_as_busy_naming_the_holder_or_waits_its_turn() {
     assert_eq!(result["error"]["kind"], "busy", "{result}");
     assert_eq!(result["error"]["retryable"], true);
     let message = result["error"]["message"].as_str().unwrap();
+    println!("busy on the file: {message}");
     assert!(message.contains("busy"), "{message}");
     assert!(
         message.contains(&format!("PID {}", holder.id())),
@@ -196,14 +197,21 @@ fn a_second_process_gives_up_as_busy_naming_the_holder_or_waits_its_turn() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let holder_was_running = holder.try_wait().unwrap().is_none();
     let held = holder.wait().unwrap();
     let waited = waiter.wait_with_output().unwrap();
+    let waiter_stderr = String::from_utf8_lossy(&waited.stderr);
     assert!(held.success(), "the holder failed");
     assert!(
         waited.status.success(),
-        "the waiting run failed: {}",
-        String::from_utf8_lossy(&waited.stderr)
+        "the waiting run failed: {waiter_stderr}"
     );
+    if holder_was_running {
+        assert!(
+            waiter_stderr.contains("held by another process; waiting"),
+            "{waiter_stderr}"
+        );
+    }
     assert_eq!(json(&s.result("holder.json"))["status"], "success");
     assert_eq!(json(&s.result("waiter.json"))["land"]["files_skipped"], 1);
 

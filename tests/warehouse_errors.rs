@@ -145,6 +145,7 @@ fn a_refused_statement_fails_the_run_by_name_and_leaves_published_tables_as_they
     assert_eq!(r["error"]["kind"], "warehouse", "{r}");
     assert_eq!(r["error"]["retryable"], false);
     let message = r["error"]["message"].as_str().unwrap();
+    println!("{message}");
     for part in [
         "model dw.fact_sales",
         "models/dw/fact_sales.sql",
