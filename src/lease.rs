@@ -173,6 +173,18 @@ impl Lease {
             }
             let holders = read(wh).await?;
             let Some(holder) = holders.first() else {
+                // Released between our insert and our read: try again.
+                if Instant::now() >= deadline {
+                    return Err(Error::run(
+                        FailureKind::Busy,
+                        format!(
+                            "could not take the lease of target `{}` within {}",
+                            run.target,
+                            human(wait)
+                        ),
+                    ));
+                }
+                backoff.sleep(deadline).await;
                 continue;
             };
             if holder.run_id == run.run_id {
