@@ -21,11 +21,19 @@ use pushdown::error::Error;
 use pushdown::land::pii::Tokenizer;
 use pushdown::land::prepare::{FileJob, prepare};
 
-/// A scratch folder of this process (libFuzzer may run several).
+/// A scratch folder of this thread (libFuzzer may run several processes,
+/// the test harness several threads).
 fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pushdown-fuzz-{}", std::process::id()));
+    let thread = format!("{:?}", std::thread::current().id());
+    let thread: String = thread.chars().filter(char::is_ascii_digit).collect();
+    let dir = std::env::temp_dir().join(format!("pushdown-fuzz-{}-{thread}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Removes this thread's scratch folder (the replay test, when done).
+pub fn remove_scratch() {
+    let _ = std::fs::remove_dir_all(scratch());
 }
 
 fn source(format: Format) -> Source {

@@ -28,6 +28,7 @@ fn replay(target: &str, check: fn(&[u8])) {
             n += 1;
         }
     }
+    checks::remove_scratch();
     assert!(n > 0, "no inputs for {target}");
     println!("{target}: {n} inputs");
 }
