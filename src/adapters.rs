@@ -7,7 +7,7 @@
 use pushdown_adapter::Warehouse;
 
 use crate::config::{Project, Target};
-use crate::error::{ConfigProblem, Error, FailureKind, Result};
+use crate::error::{ConfigProblem, Error, Result};
 
 /// Adapter names this build knows, compiled in or not.
 pub const KNOWN: &[&str] = &["duckdb", "bigquery"];
@@ -22,11 +22,7 @@ pub async fn connect(project: &Project, target: &Target) -> Result<Box<dyn Wareh
         })
     };
     let refused = |e: pushdown_adapter::WarehouseError| {
-        let kind = if e.is_retryable() {
-            FailureKind::Transient
-        } else {
-            FailureKind::Warehouse
-        };
+        let kind = crate::warehouse::failure_kind(&e);
         Error::run(
             kind,
             format!("target `{}` ({}): {e}", target.name, target.adapter),

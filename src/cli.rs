@@ -155,6 +155,15 @@ pub struct RunArgs {
     pub result_file: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// How long to wait for another run holding the warehouse (e.g. `90s`,
+    /// `10 minutes`; default: the project's `[lease] wait`).
+    #[arg(long, value_parser = parse_wait)]
+    pub lease_wait: Option<chrono::Duration>,
+}
+
+fn parse_wait(text: &str) -> std::result::Result<chrono::Duration, String> {
+    crate::config::parse_duration(text)
+        .ok_or_else(|| format!("`{text}` is not a duration (e.g. `90s`, `10 minutes`)"))
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -342,48 +351,83 @@ async fn execute(
     };
     let mut land_report: Option<LandReport> = None;
     let mut transform_report: Option<TransformReport> = None;
+    let mut lease = crate::config::LeaseSettings {
+        wait: args.lease_wait.unwrap_or(project.lease.wait),
+        ..project.lease
+    };
     let outcome: Result<()> = async {
-        let wh = crate::adapters::connect(&project, &target).await?;
-        if land {
-            let r = land::land(wh.as_ref(), &project, &run, &progress).await?;
-            print_land(&r);
-            land_report = Some(r);
-        }
-        crate::failpoint::hit("run:before_transform");
-        if let (Some(dag), Some(mode)) = (&dag, mode) {
-            let mut engine = Engine::new(wh.as_ref(), &project, dag, &run, mode, selected.clone());
-            // Models read raw tables: on a warehouse where nothing landed yet
-            // they exist, empty, rather than failing the first transform.
-            land::ensure_tables(wh.as_ref(), &project).await?;
-            engine.begin(command).await?;
-            let result = engine.run_models().await;
-            let error = match &result {
-                Ok(r) => gate_error(r),
-                Err(e) => Some(Error::run(
-                    e.failure_kind().unwrap_or(FailureKind::Internal),
-                    e.to_string(),
-                )),
-            };
-            crate::failpoint::hit("transform:before_finish");
-            engine.finish(error.as_ref()).await?;
-            let r = result?;
-            print_transform(&r);
-            transform_report = Some(r);
-            if let Some(e) = error {
-                return Err(e);
-            }
-        }
-        if let Some(l) = land_report.as_ref().filter(|l| !l.file_errors.is_empty()) {
-            return Err(Error::run(
-                FailureKind::Input,
-                format!(
-                    "{} file(s) could not be read and were not landed:\n  {}",
-                    l.file_errors.len(),
-                    l.file_errors.join("\n  ")
-                ),
-            ));
-        }
-        Ok(())
+        let wh = crate::lease::connect(&project, &target, &mut lease.wait).await?;
+        let lease = crate::lease::Lease::acquire(wh.as_ref(), &run, command, lease).await?;
+        let outcome = lease
+            .hold(wh.as_ref(), async {
+                let mut engine = match (&dag, mode) {
+                    (Some(dag), Some(mode)) => Some(Engine::new(
+                        wh.as_ref(),
+                        &project,
+                        dag,
+                        &run,
+                        mode,
+                        selected.clone(),
+                    )),
+                    _ => None,
+                };
+                if let Some(engine) = engine.as_mut() {
+                    // Models read raw tables: on a warehouse where nothing landed yet
+                    // they exist, empty, rather than failing the first transform.
+                    land::ensure_tables(wh.as_ref(), &project).await?;
+                    // Recorded as running before landing: a run killed while
+                    // landing shows as abandoned, not as nothing.
+                    engine.begin(command).await?;
+                    crate::failpoint::hit("run:after_begin");
+                }
+                let landed: Result<()> = async {
+                    if land {
+                        let r = land::land(wh.as_ref(), &project, &run, &progress).await?;
+                        print_land(&r);
+                        land_report = Some(r);
+                    }
+                    crate::failpoint::hit("run:before_transform");
+                    Ok(())
+                }
+                .await;
+                if let Some(engine) = engine.as_mut() {
+                    let result = match landed {
+                        Ok(()) => engine.run_models().await,
+                        Err(e) => Err(e),
+                    };
+                    let error = match &result {
+                        Ok(r) => gate_error(r),
+                        Err(e) => Some(Error::run(
+                            e.failure_kind().unwrap_or(FailureKind::Internal),
+                            e.to_string(),
+                        )),
+                    };
+                    crate::failpoint::hit("transform:before_finish");
+                    engine.finish(error.as_ref()).await?;
+                    let r = result?;
+                    print_transform(&r);
+                    transform_report = Some(r);
+                    if let Some(e) = error {
+                        return Err(e);
+                    }
+                } else {
+                    landed?;
+                }
+                if let Some(l) = land_report.as_ref().filter(|l| !l.file_errors.is_empty()) {
+                    return Err(Error::run(
+                        FailureKind::Input,
+                        format!(
+                            "{} file(s) could not be read and were not landed:\n  {}",
+                            l.file_errors.len(),
+                            l.file_errors.join("\n  ")
+                        ),
+                    ));
+                }
+                Ok(())
+            })
+            .await;
+        lease.release(wh.as_ref()).await;
+        outcome
     }
     .await;
     finish(

@@ -13,6 +13,7 @@ pub mod error;
 pub mod failpoint;
 pub mod init;
 pub mod land;
+pub mod lease;
 pub mod progress;
 pub mod query;
 pub mod render;

@@ -46,12 +46,20 @@ pub trait WarehouseExt {
     async fn fetch(&self, what: &str, sql: &str) -> Result<Rows>;
 }
 
-pub fn failure(what: &str, statements: &[String], e: &WarehouseError) -> Error {
-    let kind = if e.is_retryable() {
+/// How a warehouse error fails the run: `busy` while someone else holds the
+/// warehouse, `transient` when a retry may help, `warehouse` otherwise.
+pub fn failure_kind(e: &WarehouseError) -> FailureKind {
+    if e.kind == pushdown_adapter::ErrorKind::Busy {
+        FailureKind::Busy
+    } else if e.is_retryable() {
         FailureKind::Transient
     } else {
         FailureKind::Warehouse
-    };
+    }
+}
+
+pub fn failure(what: &str, statements: &[String], e: &WarehouseError) -> Error {
+    let kind = failure_kind(e);
     let at = match e.statement {
         Some(i) if i < statements.len() => {
             format!(

@@ -707,6 +707,29 @@ fn cases() -> Vec<Case> {
         case("drop_view", |d| DropView {
             view: Q::new(d).table(SCHEMA, "orders_view"),
         }),
+        // The run lease; the holder's host and target are hostile values.
+        case("create_lease_table", |_| CreateLeaseTable),
+        case("acquire_lease", |_| AcquireLease {
+            name: "pushdown".into(),
+            run_id: "run-1".into(),
+            host: HOSTILE.into(),
+            pid: 4242,
+            command: "run".into(),
+            target: HOSTILE.into(),
+            ttl_seconds: 120,
+        }),
+        case("read_lease", |_| ReadLease {
+            name: "pushdown".into(),
+        }),
+        case("renew_lease", |_| RenewLease {
+            name: "pushdown".into(),
+            run_id: "run-1".into(),
+            ttl_seconds: 120,
+        }),
+        case("release_lease", |_| ReleaseLease {
+            name: "pushdown".into(),
+            run_id: HOSTILE.into(),
+        }),
     ]
 }
 

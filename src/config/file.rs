@@ -7,7 +7,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    FieldType, Format, Project, Source, Target, TransformDefaults, parse_duration, suggest,
+    FieldType, Format, LeaseSettings, Project, Source, Target, TransformDefaults, parse_duration,
+    suggest,
 };
 use crate::error::{ConfigProblem, Error, Result};
 
@@ -23,6 +24,8 @@ struct FileRoot {
     sources: Vec<Spanned<SourceSection>>,
     #[serde(default)]
     transform: Option<Spanned<TransformSection>>,
+    #[serde(default)]
+    lease: Option<Spanned<LeaseSection>>,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +80,13 @@ struct SourceSection {
 #[serde(deny_unknown_fields)]
 struct TransformSection {
     lookback: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeaseSection {
+    wait: Option<String>,
+    ttl: Option<String>,
 }
 
 /// Setting names that would hold a secret in clear; the project must name an
@@ -308,6 +318,31 @@ pub(super) fn parse(
         }
     }
 
+    let mut lease = LeaseSettings::default();
+    if let Some(section) = root.lease {
+        let span = section.span();
+        let l = section.into_inner();
+        for (value, field, slot) in [
+            (l.wait, "wait", &mut lease.wait),
+            (l.ttl, "ttl", &mut lease.ttl),
+        ] {
+            let Some(v) = value else { continue };
+            match parse_duration(&v) {
+                Some(d) if field == "wait" || d >= chrono::Duration::seconds(3) => *slot = d,
+                Some(_) => problem(
+                    span.clone(),
+                    format!("lease.{field}"),
+                    "a lease lives at least `3s`: it is renewed every third of it".into(),
+                ),
+                None => problem(
+                    span.clone(),
+                    format!("lease.{field}"),
+                    format!("`{v}` is not a duration (e.g. `5 minutes`, `90s`)"),
+                ),
+            }
+        }
+    }
+
     if !problems.is_empty() {
         return Err(Error::Config(problems));
     }
@@ -324,6 +359,7 @@ pub(super) fn parse(
         sources,
         pii_key_env: root.pii.and_then(|p| p.key_env),
         transform,
+        lease,
     })
 }
 
@@ -396,6 +432,25 @@ types = { amount = "decimal" }
         };
         assert_eq!(problems[0].line, Some(13), "{problems:?}");
         assert!(problems[0].message.contains("requird"), "{problems:?}");
+    }
+
+    #[test]
+    fn the_lease_settings_default_and_are_checked() {
+        let p = load(OK).unwrap();
+        assert_eq!(p.lease, LeaseSettings::default());
+        let p = load(&format!(
+            "{OK}\n[lease]\nwait = \"90s\"\nttl = \"1 minute\"\n"
+        ))
+        .unwrap();
+        assert_eq!(p.lease.wait, chrono::Duration::seconds(90));
+        assert_eq!(p.lease.ttl, chrono::Duration::minutes(1));
+        let Err(Error::Config(problems)) =
+            load(&format!("{OK}\n[lease]\nwait = \"soon\"\nttl = \"1s\"\n"))
+        else {
+            panic!("expected config errors")
+        };
+        let fields: Vec<_> = problems.iter().filter_map(|p| p.field.clone()).collect();
+        assert_eq!(fields, ["lease.wait", "lease.ttl"], "{problems:?}");
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub struct Project {
     /// The environment variable the project names for its PII key.
     pub pii_key_env: Option<String>,
     pub transform: TransformDefaults,
+    pub lease: LeaseSettings,
 }
 
 /// A warehouse to run against: an adapter name and its settings, as strings.
@@ -53,6 +54,26 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransformDefaults {
     pub lookback: chrono::Duration,
+}
+
+/// How runs share a warehouse (`[lease]`): one writes at a time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LeaseSettings {
+    /// How long a run waits for another run's lease (or, on an embedded
+    /// DuckDB, for the process holding the file) before failing as `busy`.
+    pub wait: chrono::Duration,
+    /// How long a lease lasts without renewal: a killed run's lease is taken
+    /// over after this much (at once when its process is known to be dead).
+    pub ttl: chrono::Duration,
+}
+
+impl Default for LeaseSettings {
+    fn default() -> Self {
+        Self {
+            wait: chrono::Duration::minutes(5),
+            ttl: chrono::Duration::minutes(2),
+        }
+    }
 }
 
 impl Project {

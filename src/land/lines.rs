@@ -49,6 +49,7 @@ pub struct Lines<R> {
     reader: R,
     number: u64,
     buf: Vec<u8>,
+    crlf: bool,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -57,6 +58,7 @@ impl<R: BufRead> Lines<R> {
             reader,
             number: 0,
             buf: Vec::with_capacity(4096),
+            crlf: false,
         }
     }
 
@@ -69,13 +71,23 @@ impl<R: BufRead> Lines<R> {
         }
         self.number += 1;
         let mut line = &self.buf[..];
+        self.crlf = false;
         if let Some(rest) = line.strip_suffix(b"\n") {
             line = rest.strip_suffix(b"\r").unwrap_or(rest);
+            self.crlf = line.len() < rest.len();
         }
         if self.number == 1 {
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         }
         Ok(Some((self.number, line)))
+    }
+}
+
+impl<R> Lines<R> {
+    /// The terminator the last line ended with: a CSV field quoted over
+    /// several lines keeps it as received.
+    pub fn terminator(&self) -> &'static str {
+        if self.crlf { "\r\n" } else { "\n" }
     }
 }
 
@@ -116,6 +128,11 @@ mod tests {
             ]
         );
         assert_eq!(all(b"a\n"), vec![(1, "a".into())]);
+        let mut lines = Lines::new(&b"a\r\nb\n"[..]);
+        lines.next_line().unwrap();
+        assert_eq!(lines.terminator(), "\r\n");
+        lines.next_line().unwrap();
+        assert_eq!(lines.terminator(), "\n");
         assert!(all(b"").is_empty());
     }
 

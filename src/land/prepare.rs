@@ -200,6 +200,10 @@ impl Handler<'_> {
 
     fn jsonl(&self, lines: &mut Lines<impl io::BufRead>, out: &mut Staged) -> io::Result<()> {
         while let Some((n, bytes)) = lines.next_line()? {
+            if n == 2 {
+                // A crash test's point inside a file being read.
+                crate::failpoint::hit("land:mid_file");
+            }
             match std::str::from_utf8(bytes) {
                 Ok(text) => self.json_record(n, text, out)?,
                 Err(_) => out.reject(
@@ -218,6 +222,9 @@ impl Handler<'_> {
             return out.reject(n, text, validate::EMPTY_LINE);
         }
         let mut obj: IndexMap<String, &RawValue> = match serde_json::from_str(text) {
+            Ok(_) if validate::has_lone_surrogate(text) => {
+                return out.reject(n, &self.scrub(text), validate::INVALID_JSON);
+            }
             Ok(o) => o,
             Err(_) => {
                 let reason = if serde_json::from_str::<&RawValue>(text).is_ok() {
@@ -282,6 +289,7 @@ impl Handler<'_> {
             let mut first_line = 0;
             let mut bad_utf8 = false;
             let mut open_quote = false;
+            let mut joint = "\n";
             while let Some((n, bytes)) = lines.next_line()? {
                 // Only the new line's quotes are counted: linear even when a
                 // stray quote makes the rest of the file one record.
@@ -289,7 +297,7 @@ impl Handler<'_> {
                 if first_line == 0 {
                     first_line = n;
                 } else {
-                    record.push('\n');
+                    record.push_str(joint);
                 }
                 match std::str::from_utf8(bytes) {
                     Ok(t) => record.push_str(t),
@@ -301,6 +309,7 @@ impl Handler<'_> {
                 if !open_quote {
                     break;
                 }
+                joint = lines.terminator();
             }
             if first_line == 0 {
                 return Ok(());

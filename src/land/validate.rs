@@ -115,9 +115,71 @@ pub fn check<'a>(source: &Source, get: impl Fn(&str) -> Option<Field<'a>>) -> Op
     None
 }
 
+/// Whether well-formed JSON text escapes half of a UTF-16 surrogate pair
+/// (`"\ud800"`) without the other half. JSON parsers that keep values raw
+/// let it through, but it encodes no character, and warehouses refuse it
+/// (DuckDB fails the whole load), so such a line is `invalid_json`.
+pub fn has_lone_surrogate(json: &str) -> bool {
+    let b = json.as_bytes();
+    if !b.contains(&b'\\') {
+        return false;
+    }
+    let unit = |at: usize| -> Option<u16> {
+        let hex = b.get(at..at + 4)?;
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
+    // Valid JSON has backslashes only inside strings, each starting an escape.
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if b.get(i + 1) != Some(&b'u') {
+            i += 2;
+            continue;
+        }
+        match unit(i + 2) {
+            Some(0xD800..=0xDBFF) => {
+                let low = (b.get(i + 6..i + 8) == Some(&b"\\u"[..]))
+                    .then(|| unit(i + 8))
+                    .flatten();
+                if !matches!(low, Some(0xDC00..=0xDFFF)) {
+                    return true;
+                }
+                i += 12;
+            }
+            Some(0xDC00..=0xDFFF) => return true,
+            _ => i += 6,
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_surrogates() {
+        for lone in [
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"\ud800x"}"#,
+            r#"{"a":"\udc00"}"#,
+            r#"{"a":"\ud800\u0041"}"#,
+            r#"{"a":"\ud83d\ude00\udfff"}"#,
+        ] {
+            assert!(has_lone_surrogate(lone), "{lone}");
+        }
+        for fine in [
+            r#"{"a":"\ud83d\ude00"}"#,
+            r#"{"a":"\\ud800"}"#,
+            r#"{"a":"\u0000\n\"\\"}"#,
+            r#"{"a":"plain é"}"#,
+        ] {
+            assert!(!has_lone_surrogate(fine), "{fine}");
+        }
+    }
 
     #[test]
     fn decimals() {

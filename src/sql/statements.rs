@@ -91,6 +91,11 @@ statements! {
     DropView => "duckdb/drop_view.sql", "snowflake/drop_view.sql", "bigquery/drop_view.sql";
     DistinctValues => "duckdb/distinct_values.sql", "snowflake/distinct_values.sql", "bigquery/distinct_values.sql";
     RecentRuns => "duckdb/recent_runs.sql", "snowflake/recent_runs.sql", "bigquery/recent_runs.sql";
+    CreateLeaseTable => "duckdb/create_lease_table.sql", "snowflake/create_lease_table.sql", "bigquery/create_lease_table.sql";
+    AcquireLease => "duckdb/acquire_lease.sql", "snowflake/acquire_lease.sql", "bigquery/acquire_lease.sql";
+    ReadLease => "duckdb/read_lease.sql", "snowflake/read_lease.sql", "bigquery/read_lease.sql";
+    RenewLease => "duckdb/renew_lease.sql", "snowflake/renew_lease.sql", "bigquery/renew_lease.sql";
+    ReleaseLease => "duckdb/release_lease.sql", "snowflake/release_lease.sql", "bigquery/release_lease.sql";
 }
 
 /// `CREATE SCHEMA IF NOT EXISTS`.
@@ -204,4 +209,37 @@ pub struct RecordSkippedFile {
     pub file: String,
     pub checksum: String,
     pub at: NaiveDateTime,
+}
+
+/// `audit.lease`: the row that says which run may write to the warehouse.
+pub struct CreateLeaseTable;
+
+/// Takes the lease `name` for a run unless someone holds it unexpired.
+pub struct AcquireLease {
+    pub name: String,
+    pub run_id: String,
+    pub host: String,
+    pub pid: u32,
+    pub command: String,
+    pub target: String,
+    pub ttl_seconds: i64,
+}
+
+/// Who holds the lease `name`, with the warehouse's clock.
+pub struct ReadLease {
+    pub name: String,
+}
+
+/// Pushes the run's lease expiry `ttl_seconds` past the warehouse's now.
+pub struct RenewLease {
+    pub name: String,
+    pub run_id: String,
+    pub ttl_seconds: i64,
+}
+
+/// Drops the lease `name` if `run_id` holds it (a finished run, or a holder
+/// known to be dead).
+pub struct ReleaseLease {
+    pub name: String,
+    pub run_id: String,
 }

@@ -65,6 +65,10 @@ pub enum ErrorKind {
     Transient,
     /// Moving a file into the warehouse's stage failed.
     Stage,
+    /// Someone else holds the warehouse exclusively (an embedded database
+    /// file locked by another process): the same request succeeds once they
+    /// let go. The message names the holder when the warehouse says.
+    Busy,
 }
 
 /// An error from the warehouse, with the statement it concerns (by index into
@@ -94,7 +98,7 @@ impl WarehouseError {
 
     /// Whether backing off and retrying the same request can help.
     pub fn is_retryable(&self) -> bool {
-        self.kind == ErrorKind::Transient
+        matches!(self.kind, ErrorKind::Transient | ErrorKind::Busy)
     }
 }
 

@@ -124,10 +124,15 @@ impl DuckDb {
                 .as_deref()
                 .map(|p| p.display().to_string())
                 .unwrap_or(":memory:".into());
-            WarehouseError::new(
-                ErrorKind::Connection,
-                format!("cannot open duckdb database {at}: {e}"),
-            )
+            // Another process has the file open for writing: DuckDB allows
+            // one writer process per file, and says which one it is.
+            let message = e.to_string();
+            let kind = if message.contains("Could not set lock on file") {
+                ErrorKind::Busy
+            } else {
+                ErrorKind::Connection
+            };
+            WarehouseError::new(kind, format!("cannot open duckdb database {at}: {message}"))
         })?;
         // pushdown keeps every instant in UTC. With DuckDB's ICU extension a
         // TIMESTAMPTZ -> TIMESTAMP cast follows the session time zone, so the
