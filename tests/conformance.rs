@@ -291,8 +291,16 @@ fn landing_conforms() {
             "[{}] raw metadata",
             t.name
         );
-        // Landing again loads nothing.
+        // Landing again loads nothing, and records nothing again.
+        let files = format!("SELECT count(*) FROM {}", q.table("audit", "files"));
+        let recorded = t.scalar(&s.project, &files);
         land(&s);
+        assert_eq!(
+            t.scalar(&s.project, &files),
+            recorded,
+            "[{}] audit.files after a second land",
+            t.name
+        );
         assert_eq!(
             count("events"),
             "5",

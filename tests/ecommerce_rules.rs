@@ -607,7 +607,11 @@ fn a_new_customer_version_recomputes_only_the_orders_it_now_covers() {
         );
         for t in ["dw.fact_orders", "dw.dim_customer", "mart.revenue_daily"] {
             let sql = format!("SELECT * FROM {t} ORDER BY ALL");
-            assert_eq!(z.query(&sql), query(&full, &sql), "{t}: incremental vs full refresh");
+            assert_eq!(
+                z.query(&sql),
+                query(&full, &sql),
+                "{t}: incremental vs full refresh"
+            );
         }
     };
 
@@ -621,7 +625,11 @@ fn a_new_customer_version_recomputes_only_the_orders_it_now_covers() {
         ("2026-01-03", "O3", "2026-01-03T10:00:00Z"),
     ] {
         z.fx_default(day, &at[..10]);
-        z.orders(day, &format!("orders_{order}.jsonl"), &[created(order, at, "USD", "10.00")]);
+        z.orders(
+            day,
+            &format!("orders_{order}.jsonl"),
+            &[created(order, at, "USD", "10.00")],
+        );
         z.run();
     }
 

@@ -309,6 +309,14 @@ fn a_file_delivered_twice_under_two_names_lands_once() {
     z.write("events/2026-01-03/a-copy.jsonl", JSONL);
     z.write("events/2026-01-03/same-day-twice.jsonl", JSONL);
     z.land_ok();
+    // A third land sees all three again: each is skipped, none recorded again.
+    z.land_ok();
+    let result: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(z.project.join("target/run_results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(result["land"]["files_skipped"], 3);
+    assert_eq!(result["land"]["files_loaded"], 0);
     assert_eq!(scalar(&z.db, "SELECT count(*) FROM raw.events"), "2");
     assert_eq!(
         query(
@@ -317,7 +325,6 @@ fn a_file_delivered_twice_under_two_names_lands_once() {
         ),
         vec![
             vec!["events/2026-01-01/a.jsonl".to_string(), "loaded".into()],
-            vec!["events/2026-01-01/a.jsonl".into(), "skipped".into()],
             vec!["events/2026-01-03/a-copy.jsonl".into(), "skipped".into()],
             vec![
                 "events/2026-01-03/same-day-twice.jsonl".into(),

@@ -265,12 +265,21 @@ fn cases() -> Vec<Case> {
                 file_load(d, 4, true, 0, 1),
             ])
         }),
-        case("record_skipped_file", |_| RecordSkippedFile {
+        case("record_skipped_files", |_| RecordSkippedFiles {
             run_id: "run-1".into(),
-            source: "orders".into(),
-            file: format!("orders/{HOSTILE}.csv"),
-            checksum: "abc".into(),
             at: ts("2024-03-05 06:07:08"),
+            files: vec![
+                SkippedFile {
+                    source: "orders".into(),
+                    file: format!("orders/{HOSTILE}.csv"),
+                    checksum: "abc".into(),
+                },
+                SkippedFile {
+                    source: "orders".into(),
+                    file: "orders/2024-03-05/again.csv".into(),
+                    checksum: "def".into(),
+                },
+            ],
         }),
         // Run bookkeeping.
         case("create_run_tables", |_| CreateRunTables),

@@ -25,7 +25,7 @@ use crate::progress::Progress;
 use crate::run::RunContext;
 use crate::sql::{
     CreateLandingTables, CreateRawTable, CreateSchema, FileLoad, LandedChecksums, LoadBatch, Q,
-    RecordSkippedFile, Statement,
+    RecordSkippedFiles, SkippedFile, Statement,
 };
 use crate::warehouse::{Exec, WarehouseExt};
 use pii::Tokenizer;
@@ -50,6 +50,8 @@ pub struct SourceCounts {
     pub files_skipped: u64,
     pub rows: u64,
     pub rejects: u64,
+    /// Files skipped because their content landed before under another name
+    /// (files this run saw again under their own name are only counted).
     pub skipped_files: Vec<String>,
 }
 
@@ -100,11 +102,13 @@ pub async fn land(
         .collect();
     // Files landed before under the same name are only hashed, not parsed:
     // a rerun over a large landing zone costs one read per file.
-    let known: HashMap<String, String> = landed
-        .rows
-        .iter()
-        .filter_map(|r| Some((r.get(1)?.as_str()?.to_owned(), r[0].as_str()?.to_owned())))
-        .collect();
+    let known: Arc<HashMap<String, String>> = Arc::new(
+        landed
+            .rows
+            .iter()
+            .filter_map(|r| Some((r.get(1)?.as_str()?.to_owned(), r[0].as_str()?.to_owned())))
+            .collect(),
+    );
 
     let scan = scan::scan(&project.landing, &project.sources).map_err(|e| {
         Error::run(
@@ -137,6 +141,7 @@ pub async fn land(
     let sources = Arc::new(project.sources.clone());
     let jobs = scan.jobs;
     let staging_dir: PathBuf = staging.clone();
+    let seen = Arc::clone(&known);
     let reader = tokio::task::spawn_blocking(move || {
         for (i, job) in jobs.into_iter().enumerate() {
             let source = sources
@@ -189,21 +194,23 @@ pub async fn land(
         bar.inc(p.bytes);
         let counts = report.sources.entry(p.job.source.clone()).or_default();
         if loaded.contains(&p.checksum) || batch.contains(&p.checksum) {
-            tracing::info!(file = %p.job.rel, checksum = %p.checksum, "skipped: this content was landed before");
-            skipped.extend(
-                RecordSkippedFile {
-                    run_id: run.run_id.clone(),
-                    source: p.job.source.clone(),
-                    file: p.job.rel.clone(),
-                    checksum: p.checksum.clone(),
-                    at: chrono::Utc::now().naive_utc(),
-                }
-                .render(d),
-            );
             counts.files_skipped += 1;
-            counts.skipped_files.push(p.job.rel.clone());
             report.files_skipped += 1;
             remove_staged(&p);
+            // Seen under this very name by an earlier run, which recorded it:
+            // recording it on every run would grow audit.files with the
+            // landing zone times the number of runs.
+            if seen.get(&p.job.rel) == Some(&p.checksum) {
+                tracing::debug!(file = %p.job.rel, "skipped: landed before");
+                continue;
+            }
+            tracing::info!(file = %p.job.rel, checksum = %p.checksum, "skipped: this content was landed before under another name");
+            counts.skipped_files.push(p.job.rel.clone());
+            skipped.push(SkippedFile {
+                source: p.job.source.clone(),
+                file: p.job.rel.clone(),
+                checksum: p.checksum.clone(),
+            });
             continue;
         }
         let (load, staged) = match stage_one(wh, &q, project, &p).await {
@@ -240,12 +247,20 @@ pub async fn land(
     drop(rx);
     let _ = reader.await;
     if outcome.is_ok() {
-        outcome = wh
-            .run(Exec::new(
+        outcome = if skipped.is_empty() {
+            Ok(())
+        } else {
+            let record = RecordSkippedFiles {
+                run_id: run.run_id.clone(),
+                at: chrono::Utc::now().naive_utc(),
+                files: skipped,
+            };
+            wh.run(Exec::new(
                 "record the skipped files in audit.files",
-                skipped,
+                record.render(d),
             ))
-            .await;
+            .await
+        };
     }
     bar.finish();
     let _ = std::fs::remove_dir_all(&staging);

@@ -53,7 +53,7 @@ statements! {
     CreateRawTable => "duckdb/create_raw_table.sql", "snowflake/create_raw_table.sql", "bigquery/create_raw_table.sql";
     LandedChecksums => "duckdb/landed_checksums.sql", "snowflake/landed_checksums.sql", "bigquery/landed_checksums.sql";
     LoadBatch => "duckdb/load_batch.sql", "snowflake/load_batch.sql", "bigquery/load_batch.sql";
-    RecordSkippedFile => "duckdb/record_skipped_file.sql", "snowflake/record_skipped_file.sql", "bigquery/record_skipped_file.sql";
+    RecordSkippedFiles => "duckdb/record_skipped_files.sql", "snowflake/record_skipped_files.sql", "bigquery/record_skipped_files.sql";
     CreateRunTables => "duckdb/create_run_tables.sql", "snowflake/create_run_tables.sql", "bigquery/create_run_tables.sql";
     RelationExists => "duckdb/relation_exists.sql", "snowflake/relation_exists.sql", "bigquery/relation_exists.sql";
     MaxValue => "duckdb/max_value.sql", "snowflake/max_value.sql", "bigquery/max_value.sql";
@@ -203,12 +203,16 @@ impl LoadBatch {
 }
 
 /// A file skipped because its checksum was landed before.
-pub struct RecordSkippedFile {
+pub struct RecordSkippedFiles {
     pub run_id: String,
+    pub at: NaiveDateTime,
+    pub files: Vec<SkippedFile>,
+}
+
+pub struct SkippedFile {
     pub source: String,
     pub file: String,
     pub checksum: String,
-    pub at: NaiveDateTime,
 }
 
 /// `audit.lease`: the row that says which run may write to the warehouse.

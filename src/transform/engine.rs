@@ -475,9 +475,8 @@ impl<'a> Engine<'a> {
         let lookback = m.lookback.unwrap_or(self.project.transform.lookback);
         let mut selects = Vec::new();
         // Partitions in scope with a grain upstream: its changed keys.
-        let mut grain_rows = (scope_cols != m.unique_key
-            && m.upstream.values().any(|v| v.grain))
-        .then(Vec::new);
+        let mut grain_rows =
+            (scope_cols != m.unique_key && m.upstream.values().any(|v| v.grain)).then(Vec::new);
         for up in &ups {
             let Some(mark) = self.watermarks.get(&(id.clone(), up.clone())) else {
                 tracing::info!(model = %id, upstream = %up, "no watermark yet: full build");
@@ -546,7 +545,11 @@ impl<'a> Engine<'a> {
                     // for the SELECT to pick the right version of each.
                     let entities = RestrictedRead {
                         relation: self.q.table(s, t),
-                        columns: upm.unique_key.iter().map(|k| (k.clone(), k.clone())).collect(),
+                        columns: upm
+                            .unique_key
+                            .iter()
+                            .map(|k| (k.clone(), k.clone()))
+                            .collect(),
                         keys: changed.clone(),
                     }
                     .render(d)
@@ -764,7 +767,9 @@ impl<'a> Engine<'a> {
                     let create = CreateKeys {
                         table: n.row_keys.clone(),
                         columns: m.unique_key.clone(),
-                        selects: std::iter::once(published).chain(changed.iter().cloned()).collect(),
+                        selects: std::iter::once(published)
+                            .chain(changed.iter().cloned())
+                            .collect(),
                     }
                     .render(d);
                     self.wh
