@@ -7,7 +7,7 @@ changed AS (
     SELECT DISTINCT payment_id FROM {{ source('raw', 'payments_events') }} WHERE {{ raw_since() }}
 ),
 {% endif -%}
-latest AS (
+typed AS (
     SELECT
         payment_id,
         order_id,
@@ -21,6 +21,11 @@ latest AS (
     {% if is_incremental() -%}
     WHERE payment_id IN (SELECT payment_id FROM changed)
     {%- endif %}
+),
+latest AS (
+    -- In a separate step: ordering by event_time in the typing SELECT
+    -- would order by the raw text column of that name.
+    SELECT * FROM typed
     QUALIFY row_number() OVER (PARTITION BY payment_id ORDER BY event_time DESC, version DESC, _ingested_at DESC) = 1
 )
 SELECT l.*, {{ stamp() }} AS _dbt_loaded_at

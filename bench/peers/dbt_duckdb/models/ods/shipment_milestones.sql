@@ -7,7 +7,7 @@ changed AS (
     SELECT DISTINCT shipment_id, milestone FROM {{ source('raw', 'shipments_events') }} WHERE {{ raw_since() }}
 ),
 {% endif -%}
-earliest AS (
+typed AS (
     SELECT
         shipment_id,
         milestone,
@@ -19,6 +19,11 @@ earliest AS (
     {% if is_incremental() -%}
     WHERE (shipment_id, milestone) IN (SELECT (shipment_id, milestone) FROM changed)
     {%- endif %}
+),
+earliest AS (
+    -- In a separate step: ordering by event_time in the typing SELECT
+    -- would order by the raw text column of that name.
+    SELECT * FROM typed
     QUALIFY row_number() OVER (PARTITION BY shipment_id, milestone ORDER BY event_time ASC, _ingested_at ASC) = 1
 )
 SELECT e.*, {{ stamp() }} AS _dbt_loaded_at
