@@ -17,10 +17,11 @@ Per file, in the landing zone's order (source, arrival day, name):
 - metadata columns _ingested_at (per file), _ingest_date, _source_file,
   _batch_id, _checksum, _line.
 
-Parsed rows are written to staging files and loaded with one INSERT per
-source and batch (DuckDB's fast path); a batch of files commits in one
-transaction together with its ledger rows, so a file is landed exactly once
-or not at all. Prints one JSON line with counts.
+Files are hashed and parsed by one worker process per core, into staging
+files, and loaded in landing order with one INSERT per source and batch
+(DuckDB's fast path over a list of files); a batch commits in one transaction
+together with its ledger rows, so a file is landed exactly once or not at
+all. Prints one JSON line with counts.
 """
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -159,6 +162,10 @@ def json_field_ok(ty: str, v) -> bool:
     return ty == "text"  # nested
 
 
+def csv_field_ok(ty: str, v) -> bool:
+    return text_is(ty, v)
+
+
 def missing(v) -> bool:
     return v is None or (isinstance(v, str) and not isinstance(v, Num) and not v.strip())
 
@@ -172,7 +179,7 @@ def check(src: dict, get) -> str | None:
         v = get(f)
         if v is _ABSENT or missing(v):
             continue
-        if not src["_ok"](ty, v):
+        if not (json_field_ok if src["format"] == "jsonl" else csv_field_ok)(ty, v):
             return f"invalid_{ty}:{f}"
     return None
 
@@ -310,55 +317,62 @@ def csv_field(v: str) -> str:
 
 
 class Stage:
-    """One batch's staging files: rows per source, and rejects."""
+    """One file's staging files: its rows, its rejects."""
 
-    def __init__(self, root: Path):
-        self.root = root
-        self.rows: dict[str, io.TextIOBase] = {}
-        self.writers: dict[str, object] = {}
-        self.rejects = open(root / "rejects.jsonl", "w", encoding="utf-8")
-        self.n_rejects = 0
-        self.n_rows: dict[str, int] = {}
-
-    def row_writer(self, source: str, fmt: str):
-        if source not in self.rows:
-            f = open(self.root / f"{source}.{'jsonl' if fmt == 'jsonl' else 'csv'}", "w",
-                     encoding="utf-8", newline="")
-            self.rows[source] = f
-            self.writers[source] = f if fmt == "jsonl" else csv.writer(f, lineterminator="\n")
-            self.n_rows[source] = 0
-        return self.writers[source]
+    def __init__(self, root: Path, fid: int, source: str, fmt: str):
+        self.rows_path = root / f"{fid:06d}.{'jsonl' if fmt == 'jsonl' else 'csv'}"
+        self.rejects_path = root / f"{fid:06d}.rejects.jsonl"
+        self.rows = open(self.rows_path, "w", encoding="utf-8", newline="")
+        self.writer = self.rows if fmt == "jsonl" else csv.writer(self.rows, lineterminator="\n")
+        self.rejects = open(self.rejects_path, "w", encoding="utf-8")
 
     def close(self):
-        for f in self.rows.values():
-            f.close()
+        self.rows.close()
         self.rejects.close()
 
 
-class Loader:
-    def __init__(self, con, landing: Path, tok: Tokenizer | None, work: Path):
-        self.con = con
-        self.landing = landing
+class Parser:
+    """Reads one file into its staging files (runs in a worker process)."""
+
+    def __init__(self, tok: Tokenizer | None, work: Path, landed: set[str]):
         self.tok = tok
         self.work = work
-        self.batch_id = str(uuid.uuid4())
-        self.last_ts = None
-        self.counts = {"files_loaded": 0, "files_skipped": 0, "rows": 0, "rejects": 0}
-
-    def now(self) -> dt.datetime:
-        t = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-        if self.last_ts is not None and t <= self.last_ts:
-            t = self.last_ts + dt.timedelta(microseconds=1)
-        self.last_ts = t
-        return t
+        self.landed = landed
 
     def scrub(self, text: str) -> str:
         return self.tok.scrub(text) if self.tok else text
 
+    def prepare(self, job: tuple[int, str, str, str]) -> dict:
+        fid, name, path, rel = job
+        src = SOURCES[name]
+        raw = Path(path).read_bytes()
+        out = {"fid": fid, "source": name, "file": rel, "checksum": hashlib.sha256(raw).hexdigest(),
+               "bytes": len(raw), "rows": 0, "rejects": 0}
+        if out["checksum"] in self.landed:
+            out["status"] = "skipped"
+            return out
+        data = raw
+        if path.lower().endswith(".gz"):
+            try:
+                data = gzip.decompress(raw)
+            except (OSError, EOFError) as e:
+                out["status"] = "error"
+                out["error"] = f"{rel}: not a valid gzip file ({e}); nothing from it was loaded"
+                return out
+        stage = Stage(self.work, fid, name, src["format"])
+        parse = self.jsonl if src["format"] == "jsonl" else self.csv
+        try:
+            out["rows"], out["rejects"] = parse(src, name, fid, data, stage)
+        finally:
+            stage.close()
+        out["status"] = "loaded"
+        out["rows_path"], out["rejects_path"] = str(stage.rows_path), str(stage.rejects_path)
+        return out
+
     # -- parsing
 
     def jsonl(self, src, name, fid, raw: bytes, stage: Stage) -> tuple[int, int]:
-        w = stage.row_writer(name, "jsonl")
+        w = stage.writer
         rows = rejects = 0
         for n, b in lines(raw):
             try:
@@ -400,7 +414,7 @@ class Loader:
         return rows, rejects
 
     def csv(self, src, name, fid, raw: bytes, stage: Stage) -> tuple[int, int]:
-        w = stage.row_writer(name, "csv")
+        w = stage.writer
         cols = src["columns"]
         pii = [c in src["pii"] for c in cols]
         rows = rejects = 0
@@ -478,11 +492,43 @@ class Loader:
         return rows, rejects
 
     def reject(self, stage: Stage, fid: int, line: int, text: str, reason: str):
-        stage.n_rejects += 1
         stage.rejects.write(json.dumps({"_f": fid, "line": line, "reason": reason, "raw_text": text},
                                        ensure_ascii=False) + "\n")
 
-    # -- loading
+
+_parser: Parser | None = None
+
+
+def _init_worker(key, work, landed):
+    global _parser
+    _parser = Parser(Tokenizer(key) if key else None, work, landed)
+
+
+def _prepare(job):
+    return _parser.prepare(job)
+
+
+class Loader:
+    """Scans, prepares files on every core (in landing order), and loads them
+    in batches: per batch one INSERT per source over the staged files and the
+    batch's ledger rows, in one transaction."""
+
+    def __init__(self, con, landing: Path, key: bytes | None, work: Path, workers: int):
+        self.con = con
+        self.landing = landing
+        self.key = key
+        self.work = work
+        self.workers = workers
+        self.batch_id = str(uuid.uuid4())
+        self.last_ts = None
+        self.counts = {"files_loaded": 0, "files_skipped": 0, "rows": 0, "rejects": 0}
+
+    def now(self) -> dt.datetime:
+        t = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        if self.last_ts is not None and t <= self.last_ts:
+            t = self.last_ts + dt.timedelta(microseconds=1)
+        self.last_ts = t
+        return t
 
     def run(self) -> dict:
         con = self.con
@@ -502,44 +548,45 @@ class Loader:
             file VARCHAR NOT NULL, checksum VARCHAR NOT NULL, status VARCHAR NOT NULL, rows BIGINT NOT NULL,
             rejects BIGINT NOT NULL, recorded_at TIMESTAMP NOT NULL)""")
         landed = {r[0] for r in con.execute("SELECT checksum FROM audit.landed_files").fetchall()}
+        jobs = [(i, name, str(path), rel) for i, (name, path, rel) in enumerate(self.scan())]
         batch: list[dict] = []
-        stage = None
         skipped = []
         batch_bytes = 0
-        for name, path, rel in self.scan():
-            src = SOURCES[name]
-            raw = path.read_bytes()
-            checksum = hashlib.sha256(raw).hexdigest()
-            if checksum in landed:
-                skipped.append((self.batch_id, name, rel, checksum, "skipped", 0, 0, self.now()))
-                self.counts["files_skipped"] += 1
-                continue
-            if path.name.lower().endswith(".gz"):
-                try:
-                    data = gzip.decompress(raw)
-                except (OSError, EOFError) as e:
-                    print(f"{rel}: not a valid gzip file ({e}); nothing from it was loaded", file=sys.stderr)
+        seen = set(landed)
+        with ProcessPoolExecutor(self.workers, initializer=_init_worker,
+                                 initargs=(self.key, self.work, landed)) as pool:
+            # A bounded window of files in flight, consumed in landing order.
+            window: deque = deque()
+            it = iter(jobs)
+            for job in it:
+                window.append(pool.submit(_prepare, job))
+                if len(window) >= 2 * self.workers:
+                    break
+            while window:
+                p = window.popleft().result()
+                nxt = next(it, None)
+                if nxt is not None:
+                    window.append(pool.submit(_prepare, nxt))
+                if p["status"] == "error":
+                    print(p["error"], file=sys.stderr)
                     continue
-            else:
-                data = raw
-            if stage is None:
-                sdir = Path(tempfile.mkdtemp(dir=self.work, prefix="stage-"))
-                stage = Stage(sdir)
-            fid = len(batch)
-            parse = self.jsonl if src["format"] == "jsonl" else self.csv
-            src["_ok"] = json_field_ok if src["format"] == "jsonl" else (lambda ty, v: text_is(ty, v))
-            rows, rejects = parse(src, name, fid, data, stage)
-            stage.n_rows[name] += rows
-            at = self.now()
-            batch.append({"fid": fid, "source": name, "file": rel, "checksum": checksum, "bytes": len(raw),
-                          "rows": rows, "rejects": rejects, "at": at})
-            landed.add(checksum)
-            batch_bytes += len(raw)
-            if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
-                self.commit(batch, stage)
-                batch, stage, batch_bytes = [], None, 0
+                if p["status"] == "skipped" or p["checksum"] in seen:
+                    for k in ("rows_path", "rejects_path"):
+                        if p.get(k):
+                            os.unlink(p[k])
+                    skipped.append((self.batch_id, p["source"], p["file"], p["checksum"], "skipped", 0, 0,
+                                    self.now()))
+                    self.counts["files_skipped"] += 1
+                    continue
+                seen.add(p["checksum"])
+                p["at"] = self.now()
+                batch.append(p)
+                batch_bytes += p["bytes"]
+                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+                    self.commit(batch)
+                    batch, batch_bytes = [], 0
         if batch:
-            self.commit(batch, stage)
+            self.commit(batch)
         if skipped:
             con.executemany("INSERT INTO audit.files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", skipped)
         con.execute("CHECKPOINT")
@@ -558,9 +605,8 @@ class Loader:
                         continue
                     yield name, root / day / f, f"{name}/{day}/{f}"
 
-    def commit(self, batch: list[dict], stage: Stage):
+    def commit(self, batch: list[dict]):
         con = self.con
-        stage.close()
         con.execute("BEGIN")
         try:
             con.execute("CREATE OR REPLACE TEMP TABLE batch_files (fid INTEGER, source VARCHAR, file VARCHAR, "
@@ -568,11 +614,10 @@ class Loader:
             con.executemany("INSERT INTO batch_files VALUES (?, ?, ?, ?, ?)",
                             [(b["fid"], b["source"], b["file"], b["checksum"], b["at"]) for b in batch])
             meta_sel = (f"f.ts, CAST(f.ts AS DATE), f.file, '{self.batch_id}', f.checksum")
-            for name, n in stage.n_rows.items():
-                if n == 0:
+            for name, src in SOURCES.items():
+                staged = [b["rows_path"] for b in batch if b["source"] == name and b["rows"]]
+                if not staged:
                     continue
-                src = SOURCES[name]
-                staged = str(stage.root / f"{name}.{'jsonl' if src['format'] == 'jsonl' else 'csv'}")
                 if src["format"] == "jsonl":
                     con.execute(f"""INSERT INTO raw."{name}"
                         SELECT s.payload, {meta_sel}, s._line
@@ -589,13 +634,14 @@ class Loader:
                         FROM read_csv(?, header = false, auto_detect = false, delim = ',', quote = '"',
                                       escape = '"', columns = {spec}) AS s
                         JOIN batch_files AS f ON f.fid = s._f""", [staged])
-            if stage.n_rejects:
+            rejects = [b["rejects_path"] for b in batch if b["rejects"]]
+            if rejects:
                 con.execute(f"""INSERT INTO raw.rejects
                     SELECT f.source, f.file, s.line, s.raw_text, s.reason, {meta_sel}, s.line
                     FROM read_json(?, format = 'newline_delimited',
                                    columns = {{'_f': 'INTEGER', 'line': 'BIGINT', 'reason': 'VARCHAR',
                                                'raw_text': 'VARCHAR'}}) AS s
-                    JOIN batch_files AS f ON f.fid = s._f""", [str(stage.root / "rejects.jsonl")])
+                    JOIN batch_files AS f ON f.fid = s._f""", [rejects])
             con.executemany("INSERT INTO audit.landed_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [(b["checksum"], b["source"], b["file"], b["bytes"], b["rows"], b["rejects"],
                               self.batch_id, b["at"]) for b in batch])
@@ -607,7 +653,10 @@ class Loader:
             con.execute("ROLLBACK")
             raise
         finally:
-            shutil.rmtree(stage.root, ignore_errors=True)
+            for b in batch:
+                for k in ("rows_path", "rejects_path"):
+                    if b.get(k) and os.path.exists(b[k]):
+                        os.unlink(b[k])
         self.counts["files_loaded"] += len(batch)
         self.counts["rows"] += sum(b["rows"] for b in batch)
         self.counts["rejects"] += sum(b["rejects"] for b in batch)
@@ -618,9 +667,11 @@ def main() -> None:
     ap.add_argument("--landing", required=True)
     ap.add_argument("--db", required=True)
     ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (default: all cores)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="processes parsing files (default: one per core)")
     a = ap.parse_args()
     key = os.environ.get("PUSHDOWN_PII_KEY")
-    tok = Tokenizer(key.encode()) if key else None
+    key = key.encode() if key else None
     started = time.perf_counter()
     con = duckdb.connect(a.db)
     con.execute("SET TimeZone = 'UTC'")
@@ -628,7 +679,7 @@ def main() -> None:
         con.execute(f"SET threads = {a.threads}")
     work = Path(tempfile.mkdtemp(prefix="peer-land-"))
     try:
-        counts = Loader(con, Path(a.landing), tok, work).run()
+        counts = Loader(con, Path(a.landing), key, work, a.workers).run()
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)
