@@ -781,6 +781,16 @@ def main() -> None:
     if a.peer_venv and ({"landing", "peer"} & only):
         r.peer = Peer(r, Path(a.peer_venv))
         res["peer_versions"] = r.peer.versions
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def checkpoint():
+        # What is measured so far survives an interrupted run:
+        # `bench.py --report partial.json` renders it.
+        res["total_seconds"] = time.time() - started
+        res["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
+        (out / "partial.json").write_text(json.dumps(res, indent=1, default=str))
+
     for scale in scales:
         # Above 1x a run takes minutes, which dwarfs run-to-run noise: once, to
         # keep the whole bench near 20 minutes (--reps overrides).
@@ -789,11 +799,14 @@ def main() -> None:
         landing = generate(r, work / f"landing-{scale}x", DAYS, ORDERS_1X * scale)
         if "landing" in only:
             res["landing"].append(scenario_landing(r, project, landing, scale, n, python))
+            checkpoint()
         if "peer" in only and r.peer:
             res["peer"].append(scenario_peer(r, project, landing, f"{scale}x", DAYS, n,
                                              as_landed=a.as_landed))
+            checkpoint()
         if "pipeline" in only:
             res["pipeline"].append(scenario_pipeline(r, project, landing, f"{scale}x", DAYS, n))
+            checkpoint()
     if "history" in only and not a.quick:
         for days in (DAYS, DAYS * 10):
             landing = generate(r, work / f"landing-h{days}d", days, HISTORY_ORDERS)
@@ -803,8 +816,6 @@ def main() -> None:
         res["overhead"] = scenario_overhead(r, python, reps)
     res["total_seconds"] = time.time() - started
     res["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(res, indent=1, default=str))
     text = report(res)
     (out / "latest.md").write_text(text)
