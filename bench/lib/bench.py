@@ -169,7 +169,7 @@ def copy_project(src: Path, dest: Path) -> Path:
     return dest
 
 
-def backdate(db: Path) -> dict:
+def backdate(db: Path, models: bool = False) -> dict:
     """Rewrites the landed history as if daily runs had landed it: each raw row's
     `_ingested_at` moves to its arrival folder's date (keeping the order rows
     were landed in), and the raw watermarks follow. Without this, a history
@@ -182,6 +182,16 @@ def backdate(db: Path) -> dict:
     tables = [f"raw.{s}" for s in SOURCES] + ["raw.rejects"]
     t0 = min(con.execute(f"SELECT min(_ingested_at) FROM {t}").fetchone()[0] or dt.datetime.max
              for t in tables)
+    if models:
+        # The ods models copy `_ingested_at`: move the copies by the same
+        # per-file map, or every lookback key looks changed to the next run.
+        union = " UNION ALL ".join(f"SELECT DISTINCT _ingested_at, _source_file FROM {t}" for t in tables)
+        con.execute(f"""CREATE TEMP TABLE moved AS
+            SELECT _ingested_at AS old, CAST(split_part(_source_file, '/', 2) AS DATE) + INTERVAL 1 HOUR
+                   + (_ingested_at - TIMESTAMP '{t0}') AS new
+            FROM ({union}) GROUP BY ALL""")
+        for t in ["ods.orders_current", "ods.payments_current", "ods.shipment_milestones", "ods.fx_rates"]:
+            con.execute(f"UPDATE {t} SET _ingested_at = m.new FROM moved AS m WHERE {t}._ingested_at = m.old")
     for t in tables:
         con.execute(f"""
             UPDATE {t} SET
@@ -531,7 +541,7 @@ def scenario_peer(r: Runner, project: Path, landing: Path, label: str, days: int
             if step == "full_refresh" and not as_landed:
                 # As daily runs would have left the history (see backdate()):
                 # otherwise all of it lies in the next run's 3-day lookback.
-                backdate(dbs["pushdown"])
+                backdate(dbs["pushdown"], models=True)
                 backdate_peer(dbs["peer"])
         for db in dbs.values():
             rm_db(db)
