@@ -31,7 +31,6 @@ import datetime as dt
 import gzip
 import hashlib
 import hmac
-import io
 import json
 import os
 import re
