@@ -55,6 +55,7 @@ class Runner:
         self.lib_dir = lib_dir
         self.failures: list[str] = []
         self.n = 0
+        self.peer: Peer | None = None
 
     def measure(self, cmd: list[str], env: dict | None = None, label: str = "") -> dict:
         """Runs cmd under /usr/bin/time -v; wall clock and peak RSS of the process."""
@@ -71,10 +72,15 @@ class Runner:
             )
         wall = time.perf_counter() - t0
         rss_kb = None
+        cpu = 0.0
         for line in tfile.read_text().splitlines():
             if "Maximum resident set size" in line:
                 rss_kb = int(line.split(":")[1])
-        out = {"wall": wall, "rss_mb": rss_kb / 1024 if rss_kb else None, "rc": p.returncode,
+            elif "User time (seconds)" in line or "System time (seconds)" in line:
+                cpu += float(line.split(":")[1])
+        # CPU seconds (user + system, the process and its children) next to
+        # wall time: on a machine shared with other jobs it moves far less.
+        out = {"wall": wall, "cpu": cpu, "rss_mb": rss_kb / 1024 if rss_kb else None, "rc": p.returncode,
                "stdout": p.stdout.decode(errors="replace"), "stderr_file": str(efile)}
         if p.returncode != 0:
             tail = efile.read_text(errors="replace")[-1500:]
@@ -211,6 +217,31 @@ def backdate(db: Path) -> dict:
     return marks
 
 
+
+def backdate_peer(db: Path) -> None:
+    """backdate() for the peer's database: the same move of each raw row's
+    `_ingested_at` to its arrival day, carried into the models' `_ingested_at`
+    (the peer's watermarks are the newest of them) through the per-file
+    landing times, which are unique."""
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    con.execute("SET TimeZone = 'UTC'")
+    tables = [f"raw.{s}" for s in SOURCES] + ["raw.rejects"]
+    union = " UNION ALL ".join(f"SELECT DISTINCT _ingested_at, _source_file FROM {t}" for t in tables)
+    con.execute(f"""CREATE TEMP TABLE moved AS
+        SELECT _ingested_at AS old,
+               CAST(split_part(_source_file, '/', 2) AS DATE) + INTERVAL 1 HOUR
+                 + (_ingested_at - (SELECT min(_ingested_at) FROM ({union}))) AS new
+        FROM ({union}) GROUP BY ALL""")
+    for t in tables + ["ods.orders_current", "ods.payments_current", "ods.shipment_milestones",
+                       "ods.fx_rates", "dw.dim_customer"]:
+        extra = ", _ingest_date = CAST(m.new AS DATE)" if t.startswith("raw.") else ""
+        con.execute(f"UPDATE {t} SET _ingested_at = m.new{extra} FROM moved AS m WHERE {t}._ingested_at = m.old")
+    con.execute("CHECKPOINT")
+    con.close()
+
+
 # ---------------------------------------------------------------- scenarios
 
 def scenario_landing(r: Runner, project: Path, landing: Path, scale: int, reps: int,
@@ -220,6 +251,8 @@ def scenario_landing(r: Runner, project: Path, landing: Path, scale: int, reps: 
     samples = []
     for i in range(reps):
         order = ["pushdown", "native"] if i % 2 == 0 else ["native", "pushdown"]
+        if r.peer:
+            order.insert(1, "peer")
         s = {}
         for who in order:
             db = r.work / "db" / f"land-{who}-{scale}x.duckdb"
@@ -231,6 +264,13 @@ def scenario_landing(r: Runner, project: Path, landing: Path, scale: int, reps: 
                 m["rows"] = land.get("rows")
                 m["rejects"] = land.get("rejects")
                 m["files_skipped"] = land.get("files_skipped")
+            elif who == "peer":
+                m = r.peer.land(landing, db, f"peer land {scale}x")
+                try:
+                    m["peer"] = json.loads(m["stdout"].strip().splitlines()[-1])
+                except Exception:
+                    m["peer"] = None
+                m["rows"] = (m["peer"] or {}).get("rows")
             else:
                 m = r.measure([python, str(HERE / "native_load.py"), str(landing), str(db)],
                               label=f"native {scale}x")
@@ -245,7 +285,12 @@ def scenario_landing(r: Runner, project: Path, landing: Path, scale: int, reps: 
         samples.append(s)
     pw = median([s["pushdown"]["wall"] for s in samples])
     nw = median([s["native"]["wall"] for s in samples])
-    return {
+    peer = {}
+    if r.peer:
+        qw = median([s["peer"]["wall"] for s in samples])
+        peer = {"peer_wall": qw, "peer_rss": max(s["peer"]["rss_mb"] for s in samples),
+                "peer_rows": samples[0]["peer"].get("rows"), "peer_mbps": nbytes / qw / 1e6}
+    return {**peer,
         "scale": scale, "bytes": nbytes, "files": files, "samples": samples,
         "pushdown_wall": pw, "native_wall": nw,
         "pushdown_mbps": nbytes / pw / 1e6, "native_mbps": nbytes / nw / 1e6,
@@ -381,6 +426,157 @@ def scenario_overhead(r: Runner, python: str, reps: int) -> dict:
             "samples": {"full_refresh": fr, "noop": noop}}
 
 
+
+# ---------------------------------------------------------------- the dbt-duckdb peer
+
+PEER_SRC = BENCH / "peers" / "dbt_duckdb"
+BACKFILL_DAYS = 7
+
+
+class Peer:
+    """The same pipeline with the stack users would pick instead: a Python +
+    DuckDB loader (bench/peers/dbt_duckdb/land.py) and dbt-duckdb. A step is
+    the loader then `dbt build`; its wall time is the sum of both processes,
+    its peak RSS the larger of the two."""
+
+    def __init__(self, r: Runner, venv: Path):
+        self.r = r
+        self.python = venv / "bin" / "python"
+        self.dbt = venv / "bin" / "dbt"
+        self.project = r.work / "peer-project"
+        shutil.rmtree(self.project, ignore_errors=True)
+        shutil.copytree(PEER_SRC, self.project,
+                        ignore=shutil.ignore_patterns("target", "logs", "__pycache__", ".user.yml"))
+        self.target = r.work / "peer-target"
+        self.versions = subprocess.run([str(self.python), "-c",
+                                        "import importlib.metadata as m; print(m.version('dbt-core'), "
+                                        "m.version('dbt-duckdb'), m.version('duckdb'))"],
+                                       capture_output=True, text=True).stdout.split()
+
+    def env(self, db: Path) -> dict:
+        return {"PUSHDOWN_PII_KEY": "bench-pii-key", "PEER_DUCKDB_PATH": str(db),
+                "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+    def land(self, landing: Path, db: Path, label: str) -> dict:
+        return self.r.measure([str(self.python), str(self.project / "land.py"), "--landing", str(landing),
+                               "--db", str(db)], self.env(db), label)
+
+    def dbt_cmd(self, verb: str, db: Path, extra: list[str], label: str) -> dict:
+        cmd = [str(self.dbt), verb, "--project-dir", str(self.project), "--profiles-dir", str(self.project),
+               "--target-path", str(self.target), "--log-path", str(self.r.work / "logs" / "dbt")] + extra
+        return self.r.measure(cmd, self.env(db), label)
+
+    def warm_up(self, db: Path) -> None:
+        """Parses the project once, as a deployed project would have, so every
+        measured `dbt build` uses dbt's partial parsing."""
+        self.dbt_cmd("parse", db, [], "peer dbt parse")
+
+    def step(self, landing: Path, db: Path, extra: list[str], label: str) -> dict:
+        a = self.land(landing, db, f"peer land ({label})")
+        b = self.dbt_cmd("build", db, extra, f"peer dbt build ({label})")
+        return {"wall": a["wall"] + b["wall"], "cpu": a["cpu"] + b["cpu"],
+                "land_wall": a["wall"], "dbt_wall": b["wall"],
+                "rss_mb": max(x for x in (a["rss_mb"], b["rss_mb"]) if x is not None),
+                "land_rss": a["rss_mb"], "dbt_rss": b["rss_mb"], "rc": a["rc"] or b["rc"]}
+
+
+def compare_dbs(r: Runner, pushdown_db: Path, peer_db: Path, label: str) -> dict:
+    """Runs bench/peers/compare.py (outside any timing): every spec table equal?"""
+    p = subprocess.run([str(r.peer.python), str(BENCH / "peers" / "compare.py"), str(pushdown_db),
+                        str(peer_db), "--json"], capture_output=True, text=True)
+    try:
+        res = json.loads(p.stdout.strip().splitlines()[-1])
+    except Exception:
+        res = {"equal": False, "error": (p.stdout + p.stderr)[-1500:]}
+    if not res.get("equal"):
+        bad = [t["table"] for t in res.get("tables", []) if not t.get("equal")]
+        r.failures.append(f"{label}: the peer's tables differ from pushdown's: {bad or res.get('error')}")
+        log(f"FAILED {label}: tables differ: {bad or res.get('error')}")
+    else:
+        log(f"{label}: all {len(res['tables'])} tables equal")
+    return res
+
+
+def scenario_peer(r: Runner, project: Path, landing: Path, label: str, days: int, reps: int,
+                  as_landed: bool = False) -> dict:
+    """pushdown vs the dbt-duckdb peer, side by side on the same files, four
+    steps in a row on one database each: a full refresh over arrival days <
+    the last order day, the incremental day that adds it, the same run again
+    (nothing new: a no-op), and a backfill of the last BACKFILL_DAYS order
+    dates. After each step of the first repetition the two warehouses are
+    compared table by table (not timed)."""
+    new = last_order_day(days)
+    hist = link_days(landing, r.work / f"peer-{label}-hist", lambda d: d < new)
+    full = link_days(landing, r.work / f"peer-{label}-full", lambda d: d <= new)
+    hist_bytes = dir_bytes(hist)
+    day_bytes = dir_bytes(full) - hist_bytes
+    bf_start, bf_end = new - dt.timedelta(days=BACKFILL_DAYS - 1), new
+    steps = ["full_refresh", "incremental", "noop", "backfill"]
+    samples = {k: {"pushdown": [], "peer": []} for k in steps}
+    checks = {}
+    r.peer.warm_up(r.work / "db" / "peer-parse.duckdb")
+    for i in range(reps):
+        order = ["pushdown", "peer"] if i % 2 == 0 else ["peer", "pushdown"]
+        dbs = {}
+        for who in order:
+            db = r.work / "db" / f"peer-{label}-{who}.duckdb"
+            rm_db(db)
+            dbs[who] = db
+        for step in steps:
+            for who in order:
+                db = dbs[who]
+                log(f"peer {label} rep {i + 1}/{reps}: {step}, {who}")
+                if who == "pushdown":
+                    args = {"full_refresh": ["run", "--mode", "full-refresh"],
+                            "incremental": ["run", "--mode", "incremental"],
+                            "noop": ["run", "--mode", "incremental"],
+                            "backfill": ["run", "--mode", "backfill", "--start", str(bf_start),
+                                         "--end", str(bf_end)]}[step]
+                    m = r.pushdown_cmd(project, hist if step == "full_refresh" else full, db, args,
+                                       f"{label} {step} pushdown")
+                    m.pop("stdout", None)
+                    res = m.pop("result", None) or {}
+                    m["models"] = summarize_models(res)
+                    m["land"] = {k: v for k, v in (res.get("land") or {}).items() if k != "sources"}
+                else:
+                    extra = {"full_refresh": ["--full-refresh"], "incremental": [], "noop": [],
+                             "backfill": ["--vars", json.dumps({"backfill_start": str(bf_start),
+                                                                "backfill_end": str(bf_end)})]}[step]
+                    m = r.peer.step(hist if step == "full_refresh" else full, db, extra,
+                                    f"{label} {step} peer")
+                samples[step][who].append(m)
+            if i == 0:
+                checks[step] = compare_dbs(r, dbs["pushdown"], dbs["peer"], f"{label} after {step}")
+            if step == "full_refresh" and not as_landed:
+                # As daily runs would have left the history (see backdate()):
+                # otherwise all of it lies in the next run's 3-day lookback.
+                backdate(dbs["pushdown"])
+                backdate_peer(dbs["peer"])
+        for db in dbs.values():
+            rm_db(db)
+    shutil.rmtree(hist, ignore_errors=True)
+    shutil.rmtree(full, ignore_errors=True)
+
+    def summary(ms):
+        return {"wall": median([m["wall"] for m in ms]), "cpu": median([m.get("cpu") for m in ms]),
+                "rss": max(m["rss_mb"] or 0 for m in ms),
+                "duration": median([m.get("duration") for m in ms]),
+                "warehouse": median([m.get("warehouse") for m in ms]),
+                "land_wall": median([m.get("land_wall") for m in ms]),
+                "dbt_wall": median([m.get("dbt_wall") for m in ms]), "n": len(ms)}
+
+    out = {"label": label, "new_day": str(new), "backfill_range": [str(bf_start), str(bf_end)],
+           "history": "as landed" if as_landed else "backdated",
+           "hist_bytes": hist_bytes, "day_bytes": day_bytes, "samples": samples,
+           "checks": {k: {"equal": v.get("equal"),
+                          "tables": [{x: t.get(x) for x in ("table", "equal", "rows_pushdown", "rows_peer",
+                                                             "only_pushdown", "only_peer", "error")}
+                                     for t in v.get("tables", [])]} for k, v in checks.items()}}
+    for step in steps:
+        out[step] = {"pushdown": summary(samples[step]["pushdown"]), "peer": summary(samples[step]["peer"])}
+    return out
+
+
 # ---------------------------------------------------------------- report
 
 def machine() -> dict:
@@ -410,6 +606,80 @@ def machine() -> dict:
 
 def f(x, fmt="{:.2f}"):
     return "-" if x is None else fmt.format(x)
+
+
+PEER_TARGETS = {"full_refresh": 2.0, "incremental": 4.0, "noop": 10.0, "backfill": 1.0}
+PEER_STEPS = [("full_refresh", "full refresh, end to end"), ("incremental", "one incremental day"),
+              ("noop", "no-op rerun"), ("backfill", f"backfill of {BACKFILL_DAYS} order dates")]
+
+
+def report_peer(res: dict) -> list[str]:
+    L = []
+    v = res.get("peer_versions") or ["?", "?", "?"]
+    L.append(f"## 5. pushdown vs the dbt-duckdb peer (dbt-core {v[0]}, dbt-duckdb {v[1]}, duckdb {v[2]})\n")
+    L.append("Same landing zone, same machine, run side by side (order alternating between repetitions), "
+             "each stack on its own database file. A peer step is `land.py` then `dbt build`: wall = "
+             "both processes, peak RSS = the larger. speed-up = peer wall / pushdown wall. "
+             "The steps run in a row on one database per stack: full refresh over arrival days before the "
+             "last order day; " + ("the history then backdated on both (`backdate()`, `backdate_peer()`: "
+             "as daily runs would have left it, so the 3-day lookback holds 3 days, not all history); "
+             if res["peer"] and res["peer"][0].get("history") == "backdated" else "history as landed (all of it "
+             "inside the 3-day lookback); ") + "the incremental run adding the last order day; the same run "
+             "again; a backfill of the last 7 order dates.\n")
+    L.append("| scale | step | input | pushdown wall | peer wall (loader + dbt) | **speed-up** | target | verdict "
+             "| CPU s pushdown / peer (ratio) | pushdown peak RSS | peer peak RSS |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    land = {x["scale"]: x for x in res.get("landing") or []}
+    for x in res["peer"]:
+        scale = int(x["label"].rstrip("x"))
+        ld = land.get(scale)
+        if ld and ld.get("peer_wall"):
+            ratio = ld["native_wall"] / ld["pushdown_wall"]
+            L.append(f"| {x['label']} | landing: pushdown vs native `read_json`/`read_csv` vs Python loader | "
+                     f"{ld['bytes'] / 1e6:.0f} MB | {ld['pushdown_wall']:.1f} s | native {ld['native_wall']:.1f} s, "
+                     f"loader {ld['peer_wall']:.1f} s | **{ratio:.2f}x** of native, "
+                     f"**{ld['peer_wall'] / ld['pushdown_wall']:.1f}x** vs loader | >= 0.80x native | "
+                     f"{'met' if ratio >= 0.8 else 'not met'} | - | {ld['pushdown_rss']:.0f} MB "
+                     f"| native {ld['native_rss']:.0f} MB, loader {ld['peer_rss']:.0f} MB |")
+        for key, name in PEER_STEPS:
+            p, q = x[key]["pushdown"], x[key]["peer"]
+            sp = q["wall"] / p["wall"] if p["wall"] else None
+            tgt = PEER_TARGETS[key]
+            inp = {"full_refresh": x.get("hist_bytes"), "incremental": x.get("day_bytes")}.get(key)
+            inp = f"{inp / 1e6:.0f} MB" if inp and inp > 50e6 else (f"{inp / 1e6:.1f} MB" if inp else "nothing new")
+            if key == "backfill":
+                inp = f"{x['backfill_range'][0]} .. {x['backfill_range'][1]}"
+            L.append(f"| {x['label']} | {name} (n={p['n']}) | {inp} | {p['wall']:.2f} s | {q['wall']:.2f} s "
+                     f"({f(q['land_wall'], '{:.1f}')} + {f(q['dbt_wall'], '{:.1f}')}) | **{f(sp, '{:.1f}x')}** "
+                     f"| {'> 1' if tgt == 1.0 else f'>= {tgt:.0f}'}x | {'met' if sp and sp >= tgt and sp > 1 else 'not met'} "
+                     f"| {f(p.get('cpu'), '{:.1f}')} / {f(q.get('cpu'), '{:.1f}')} "
+                     f"({f(q['cpu'] / p['cpu'] if p.get('cpu') and q.get('cpu') else None, '{:.1f}x')}) "
+                     f"| {p['rss']:.0f} MB | {q['rss']:.0f} MB |")
+    L.append("")
+    L.append("Equality checks (`bench/peers/compare.py`, outside the timings, first repetition): ")
+    for x in res["peer"]:
+        for step, c in x["checks"].items():
+            bad = [t["table"] for t in c["tables"] if not t.get("equal")]
+            L.append(f"{x['label']} after {step}: "
+                     + (f"all {len(c['tables'])} tables equal." if c.get("equal") else f"**DIFFERENT**: {bad}"))
+    if res["peer"]:
+        L.append("")
+        own = []
+        for x in res["peer"]:
+            p = x["full_refresh"]["pushdown"]
+            if p.get("duration") and p.get("warehouse") is not None:
+                share = (p["duration"] - p["warehouse"]) / p["duration"]
+                own.append(f"{x['label']}: {p['duration'] - p['warehouse']:.2f} s of {p['duration']:.1f} s = "
+                           f"**{share:.1%}** (target < 5% at 10x)")
+        L.append("pushdown's own time in the full refresh (duration - warehouse_seconds): " + "; ".join(own) + ".  ")
+        if len(res["peer"]) >= 2:
+            a, b = res["peer"][0], res["peer"][-1]
+            L.append(f"Peak RSS of pushdown, {b['label']} / {a['label']} (input {b['hist_bytes'] / a['hist_bytes']:.1f}x): "
+                     + ", ".join(f"{name.split(',')[0]} {b[k]['pushdown']['rss'] / a[k]['pushdown']['rss']:.1f}x "
+                                 f"({a[k]['pushdown']['rss']:.0f} -> {b[k]['pushdown']['rss']:.0f} MB)"
+                                 for k, name in PEER_STEPS) + ".")
+    L.append("")
+    return L
 
 
 def report(res: dict) -> str:
@@ -511,6 +781,8 @@ def report(res: dict) -> str:
                      f"| {f(s['overhead'])} s | **{f(s['share'], '{:.0%}')}** | {s['rss']:.0f} MB |")
         L.append(f"\n`pushdown validate` (parse 50 models, DAG, render every template, no connection): "
                  f"{o['validate_wall']:.2f} s wall.\n")
+    if res.get("peer"):
+        L.extend(report_peer(res))
     if res["failures"]:
         L.append("## Failures\n")
         for x in res["failures"]:
@@ -525,7 +797,10 @@ def main() -> None:
     ap.add_argument("--work", required=True)
     ap.add_argument("--scale", default="1,10")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="landing,pipeline,history,overhead")
+    ap.add_argument("--only", default="landing,peer,pipeline,history,overhead")
+    ap.add_argument("--as-landed", action="store_true",
+                    help="peer scenario: keep the history's landing times (no backdating)")
+    ap.add_argument("--peer-venv", default="", help="the dbt-duckdb peer's venv (bench/peers/setup.sh)")
     ap.add_argument("--out", default=str(BENCH / "results"))
     ap.add_argument("--reps", type=int, default=0, help="repetitions at every scale")
     a = ap.parse_args()
@@ -542,7 +817,20 @@ def main() -> None:
            "reps_by_scale": {},
            "scales": scales, "machine": machine(), "failures": r.failures}
     project = copy_project(REPO / "examples" / "ecommerce", work / "project-ecommerce")
-    res["landing"], res["pipeline"], res["history"] = [], [], []
+    res["landing"], res["pipeline"], res["history"], res["peer"] = [], [], [], []
+    if a.peer_venv and ({"landing", "peer"} & only):
+        r.peer = Peer(r, Path(a.peer_venv))
+        res["peer_versions"] = r.peer.versions
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def checkpoint():
+        # What is measured so far survives an interrupted run:
+        # `bench.py --report partial.json` renders it.
+        res["total_seconds"] = time.time() - started
+        res["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
+        (out / "partial.json").write_text(json.dumps(res, indent=1, default=str))
+
     for scale in scales:
         # Above 1x a run takes minutes, which dwarfs run-to-run noise: once, to
         # keep the whole bench near 20 minutes (--reps overrides).
@@ -551,8 +839,14 @@ def main() -> None:
         landing = generate(r, work / f"landing-{scale}x", DAYS, ORDERS_1X * scale)
         if "landing" in only:
             res["landing"].append(scenario_landing(r, project, landing, scale, n, python))
+            checkpoint()
+        if "peer" in only and r.peer:
+            res["peer"].append(scenario_peer(r, project, landing, f"{scale}x", DAYS, n,
+                                             as_landed=a.as_landed))
+            checkpoint()
         if "pipeline" in only:
             res["pipeline"].append(scenario_pipeline(r, project, landing, f"{scale}x", DAYS, n))
+            checkpoint()
     if "history" in only and not a.quick:
         for days in (DAYS, DAYS * 10):
             landing = generate(r, work / f"landing-h{days}d", days, HISTORY_ORDERS)
@@ -562,8 +856,6 @@ def main() -> None:
         res["overhead"] = scenario_overhead(r, python, reps)
     res["total_seconds"] = time.time() - started
     res["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(res, indent=1, default=str))
     text = report(res)
     (out / "latest.md").write_text(text)
