@@ -41,6 +41,9 @@ pub enum Command {
     Validate(ProjectArg),
     /// List recent runs from the warehouse's audit tables.
     Status(StatusArgs),
+    /// Run one read-only query against a target and print its rows: a look
+    /// at raw, audit or model tables with the project's own connection.
+    Query(QueryArgs),
     /// Scaffold a new project that runs as it is.
     Init(InitArgs),
 }
@@ -102,6 +105,26 @@ pub struct StatusArgs {
     /// How many runs to list.
     #[arg(long, default_value_t = 10)]
     pub limit: u32,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct QueryArgs {
+    #[arg(long, default_value = ".")]
+    pub project: PathBuf,
+    #[arg(long)]
+    pub target: Option<String>,
+    /// `tsv` (a header line, then tab-separated rows) or `json` (one JSON
+    /// array per row, every non-null value as text: no precision is lost).
+    #[arg(long, value_enum, default_value_t = QueryFormat::Tsv)]
+    pub format: QueryFormat,
+    /// The SQL, in the target's dialect.
+    pub sql: String,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryFormat {
+    Tsv,
+    Json,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -253,6 +276,16 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Status(args) => {
             init_logging(LogFormat::Text);
             crate::status::status(&args.project, args.target.as_deref(), args.limit).await
+        }
+        Command::Query(args) => {
+            init_logging(LogFormat::Text);
+            crate::query::query(
+                &args.project,
+                args.target.as_deref(),
+                args.format,
+                &args.sql,
+            )
+            .await
         }
         Command::Init(args) => crate::init::init(&args.dir),
     }

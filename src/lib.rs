@@ -14,6 +14,7 @@ pub mod failpoint;
 pub mod init;
 pub mod land;
 pub mod progress;
+pub mod query;
 pub mod render;
 pub mod result;
 pub mod run;

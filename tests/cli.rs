@@ -160,6 +160,34 @@ fn a_scaffolded_project_runs_as_it_is_and_status_lists_its_runs() {
         .collect();
     assert_eq!(models, ["ods.signups_current"]);
     assert_eq!(result["transform"]["models"][0]["status"], "unchanged");
+    // `query` reads a table with the project's connection, one line a row.
+    let out = run(&[
+        "query",
+        "--project",
+        p.to_str().unwrap(),
+        "SELECT 'a\tb' AS tabbed, NULL AS nothing, count(*) AS n FROM raw.rejects",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "tabbed\tnothing\tn\na\\tb\tNULL\t1\n"
+    );
+    let out = run(&[
+        "query",
+        "--project",
+        p.to_str().unwrap(),
+        "--format",
+        "json",
+        "SELECT CAST(1.50 AS DECIMAL(18, 2)) AS d, NULL AS n",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "[\"1.50\",null]\n");
+    let out = run(&[
+        "query",
+        "--project",
+        p.to_str().unwrap(),
+        "SELECT * FROM no_such_table",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_table"));
     let out = run(&["status", "--project", p.to_str().unwrap()]);
     let listed = String::from_utf8_lossy(&out.stdout);
     assert_eq!(

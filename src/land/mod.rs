@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use pushdown_adapter::Warehouse;
+use pushdown_adapter::{StagedColumn, StagedFile, StagedFormat, StagedType, Warehouse};
 use serde::Serialize;
 
 use crate::config::Project;
@@ -24,7 +24,7 @@ use crate::error::{Error, FailureKind, Result};
 use crate::progress::Progress;
 use crate::run::RunContext;
 use crate::sql::{
-    CreateLandingTables, CreateRawTable, CreateSchema, LandedChecksums, LoadFile, Q,
+    CreateLandingTables, CreateRawTable, CreateSchema, FileLoad, LandedChecksums, LoadBatch, Q,
     RecordSkippedFile, Statement,
 };
 use crate::warehouse::{Exec, WarehouseExt};
@@ -206,26 +206,36 @@ pub async fn land(
             remove_staged(&p);
             continue;
         }
-        let (statements, staged) = match stage_one(wh, &q, project, run, &p).await {
+        let (load, staged) = match stage_one(wh, &q, project, &p).await {
             Ok(x) => x,
             Err(e) => {
                 outcome = Err(e);
                 break;
             }
         };
+        // A reader over several files sizes its buffers by the longest record
+        // of any of them (DuckDB: 16 per thread), so a file with an outsized
+        // record is loaded alone rather than making its batch pay for it.
+        if oversized(&load)
+            && let Err(e) = commit(wh, run, &mut batch, &mut report, &mut loaded).await
+        {
+            outcome = Err(e);
+            break;
+        }
+        batch.oversized |= oversized(&load);
         batch.bytes += p.bytes;
-        batch.statements.extend(statements);
+        batch.loads.push(load);
         batch.staged.extend(staged);
         batch.files.push(p);
         if batch.full()
-            && let Err(e) = commit(wh, &mut batch, &mut report, &mut loaded).await
+            && let Err(e) = commit(wh, run, &mut batch, &mut report, &mut loaded).await
         {
             outcome = Err(e);
             break;
         }
     }
     if outcome.is_ok() {
-        outcome = commit(wh, &mut batch, &mut report, &mut loaded).await;
+        outcome = commit(wh, run, &mut batch, &mut report, &mut loaded).await;
     }
     drop(rx);
     let _ = reader.await;
@@ -243,15 +253,13 @@ pub async fn land(
     Ok(report)
 }
 
-/// Stages one prepared file and renders the statements that load it: its
-/// rows, its rejects and its ledger rows.
+/// Stages one prepared file's records and rejects and describes its load.
 async fn stage_one(
     wh: &dyn Warehouse,
     q: &Q,
     project: &Project,
-    run: &RunContext,
     p: &Prepared,
-) -> Result<(Vec<String>, Vec<String>)> {
+) -> Result<(FileLoad, Vec<String>)> {
     let source = project
         .source(&p.job.source)
         .expect("prepared from a configured source");
@@ -263,20 +271,52 @@ async fn stage_one(
         };
         Error::run(kind, format!("{}: staging failed: {e}", p.job.rel))
     };
+    let json = source.format.lands_as_json();
     let staged_rows = if p.rows > 0 {
-        wh.stage(&p.staged_rows).await.map_err(stage_err)?
+        let mut columns = vec![StagedColumn::new("_line", StagedType::Integer)];
+        if json {
+            columns.push(StagedColumn::new("payload", StagedType::Json));
+        } else {
+            columns.extend(
+                source
+                    .columns
+                    .iter()
+                    .map(|c| StagedColumn::new(c, StagedType::Text)),
+            );
+        }
+        let file = StagedFile {
+            path: &p.staged_rows,
+            id: &format!("{}-{}-rows", p.checksum, source.name),
+            format: if json {
+                StagedFormat::JsonLines
+            } else {
+                StagedFormat::Csv
+            },
+            columns: &columns,
+        };
+        wh.stage(&file).await.map_err(stage_err)?
     } else {
         String::new()
     };
     let staged_rejects = if p.rejects > 0 {
-        wh.stage(&p.staged_rejects).await.map_err(stage_err)?
+        let file = StagedFile {
+            path: &p.staged_rejects,
+            id: &format!("{}-{}-rejects", p.checksum, source.name),
+            format: StagedFormat::JsonLines,
+            columns: &[
+                StagedColumn::new("line", StagedType::Integer),
+                StagedColumn::new("reason", StagedType::Text),
+                StagedColumn::new("raw_text", StagedType::Text),
+            ],
+        };
+        wh.stage(&file).await.map_err(stage_err)?
     } else {
         String::new()
     };
     let now = chrono::Utc::now().naive_utc();
-    let load = LoadFile {
+    let load = FileLoad {
         table: q.table("raw", &source.name),
-        json: source.format.lands_as_json(),
+        json,
         columns: source.columns.clone(),
         staged_rows: staged_rows.clone(),
         staged_rejects: staged_rejects.clone(),
@@ -284,17 +324,11 @@ async fn stage_one(
         rejects: p.rejects,
         bytes: p.bytes,
         // DuckDB's defaults (16 MiB JSON objects, 2 MiB CSV lines) cover
-        // ordinary files; a longer record raises the bound for its file only.
-        max_record_bytes: p.longest.max(if source.format.lands_as_json() {
-            16 << 20
-        } else {
-            2 << 20
-        }),
+        // ordinary files; a longer record raises the bound for its batch only.
+        max_record_bytes: p.longest.max(default_record_bytes(json)),
         source: source.name.clone(),
         file: p.job.rel.clone(),
         checksum: p.checksum.clone(),
-        batch_id: run.run_id.clone(),
-        run_id: run.run_id.clone(),
         ingested_at: now,
         ingest_date: now.date(),
     };
@@ -302,7 +336,17 @@ async fn stage_one(
         .into_iter()
         .filter(|l| !l.is_empty())
         .collect();
-    Ok((load.render(q.dialect), staged))
+    Ok((load, staged))
+}
+
+/// The longest record DuckDB's readers take by default (16 MiB JSON objects,
+/// 2 MiB CSV lines); other warehouses' limits are larger.
+fn default_record_bytes(json: bool) -> u64 {
+    if json { 16 << 20 } else { 2 << 20 }
+}
+
+fn oversized(load: &FileLoad) -> bool {
+    load.max_record_bytes > default_record_bytes(load.json)
 }
 
 /// Files committed together. Each file is still all-or-nothing (its rows,
@@ -311,9 +355,10 @@ async fn stage_one(
 #[derive(Default)]
 struct Batch {
     files: Vec<Prepared>,
-    statements: Vec<String>,
+    loads: Vec<FileLoad>,
     staged: Vec<String>,
     bytes: u64,
+    oversized: bool,
 }
 
 impl Batch {
@@ -321,7 +366,7 @@ impl Batch {
     const MAX_BYTES: u64 = 64 << 20;
 
     fn full(&self) -> bool {
-        self.files.len() >= Self::MAX_FILES || self.bytes >= Self::MAX_BYTES
+        self.files.len() >= Self::MAX_FILES || self.bytes >= Self::MAX_BYTES || self.oversized
     }
 
     fn contains(&self, checksum: &str) -> bool {
@@ -332,6 +377,7 @@ impl Batch {
 /// Commits the batch's files in one transaction and accounts for them.
 async fn commit(
     wh: &dyn Warehouse,
+    run: &RunContext,
     batch: &mut Batch,
     report: &mut LandReport,
     loaded: &mut HashSet<String>,
@@ -352,7 +398,8 @@ async fn commit(
         )
     };
     crate::failpoint::hit("land:before_commit");
-    let result = wh.run(Exec::new(what, batch.statements)).await;
+    let load = LoadBatch::new(run.run_id.clone(), run.run_id.clone(), batch.loads);
+    let result = wh.run(Exec::new(what, load.render(wh.dialect()))).await;
     for loc in &batch.staged {
         let _ = wh.unstage(loc).await;
     }

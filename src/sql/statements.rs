@@ -52,7 +52,7 @@ statements! {
     CreateLandingTables => "duckdb/create_landing_tables.sql", "snowflake/create_landing_tables.sql", "bigquery/create_landing_tables.sql";
     CreateRawTable => "duckdb/create_raw_table.sql", "snowflake/create_raw_table.sql", "bigquery/create_raw_table.sql";
     LandedChecksums => "duckdb/landed_checksums.sql", "snowflake/landed_checksums.sql", "bigquery/landed_checksums.sql";
-    LoadFile => "duckdb/load_file.sql", "snowflake/load_file.sql", "bigquery/load_file.sql";
+    LoadBatch => "duckdb/load_batch.sql", "snowflake/load_batch.sql", "bigquery/load_batch.sql";
     RecordSkippedFile => "duckdb/record_skipped_file.sql", "snowflake/record_skipped_file.sql", "bigquery/record_skipped_file.sql";
     CreateRunTables => "duckdb/create_run_tables.sql", "snowflake/create_run_tables.sql", "bigquery/create_run_tables.sql";
     RelationExists => "duckdb/relation_exists.sql", "snowflake/relation_exists.sql", "bigquery/relation_exists.sql";
@@ -110,12 +110,40 @@ pub struct CreateRawTable {
 /// The checksums of every file already landed.
 pub struct LandedChecksums;
 
-/// One file's rows, its rejects and its ledger row, in one transaction.
-pub struct LoadFile {
+/// A batch of landed files committed in one transaction. Each file stays
+/// all-or-nothing: its rows, its rejects and its ledger rows are all in it.
+pub struct LoadBatch {
+    pub batch_id: String,
+    pub run_id: String,
+    /// Every file of the batch, in landing order.
+    pub files: Vec<FileLoad>,
+    /// The files that have rows, grouped by the raw table they land in, so a
+    /// dialect can read a table's files in one statement.
+    pub groups: Vec<LoadGroup>,
+    /// The files that have rejects.
+    pub with_rejects: Vec<FileLoad>,
+    /// The longest staged reject line of the batch, in bytes.
+    pub max_reject_bytes: u64,
+}
+
+/// The files of a batch that land in one raw table.
+pub struct LoadGroup {
     pub table: String,
     pub json: bool,
     pub columns: Vec<String>,
-    /// Where the warehouse reads the staged records (and rejects) from.
+    /// The longest staged record of these files, in bytes.
+    pub max_record_bytes: u64,
+    pub files: Vec<FileLoad>,
+}
+
+/// One landed file of a batch.
+#[derive(Clone)]
+pub struct FileLoad {
+    pub table: String,
+    pub json: bool,
+    pub columns: Vec<String>,
+    /// Where the warehouse reads the staged records (and rejects) from: what
+    /// the adapter's `stage` returned, empty when there are none.
     pub staged_rows: String,
     pub staged_rejects: String,
     pub rows: u64,
@@ -127,10 +155,44 @@ pub struct LoadFile {
     pub source: String,
     pub file: String,
     pub checksum: String,
-    pub batch_id: String,
-    pub run_id: String,
     pub ingested_at: NaiveDateTime,
     pub ingest_date: NaiveDate,
+}
+
+impl LoadBatch {
+    /// Groups `files` for the templates.
+    pub fn new(batch_id: String, run_id: String, files: Vec<FileLoad>) -> Self {
+        let mut groups: Vec<LoadGroup> = Vec::new();
+        for f in files.iter().filter(|f| f.rows > 0) {
+            match groups.iter_mut().find(|g| g.table == f.table) {
+                Some(g) => {
+                    g.max_record_bytes = g.max_record_bytes.max(f.max_record_bytes);
+                    g.files.push(f.clone());
+                }
+                None => groups.push(LoadGroup {
+                    table: f.table.clone(),
+                    json: f.json,
+                    columns: f.columns.clone(),
+                    max_record_bytes: f.max_record_bytes,
+                    files: vec![f.clone()],
+                }),
+            }
+        }
+        let with_rejects: Vec<FileLoad> = files.iter().filter(|f| f.rejects > 0).cloned().collect();
+        let max_reject_bytes = with_rejects
+            .iter()
+            .map(|f| f.max_record_bytes)
+            .max()
+            .unwrap_or(0);
+        Self {
+            batch_id,
+            run_id,
+            files,
+            groups,
+            with_rejects,
+            max_reject_bytes,
+        }
+    }
 }
 
 /// A file skipped because its checksum was landed before.

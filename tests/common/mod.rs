@@ -82,3 +82,4 @@ pub fn table(db: &Path, name: &str) -> Vec<Vec<String>> {
     rows.sort();
     rows
 }
+pub mod targets;

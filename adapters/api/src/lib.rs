@@ -100,6 +100,55 @@ impl WarehouseError {
 
 pub type Result<T, E = WarehouseError> = std::result::Result<T, E>;
 
+/// How a staged file is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StagedFormat {
+    /// One JSON object per line.
+    JsonLines,
+    /// RFC 4180 CSV: comma separated, `"` quoted with `""` inside quotes, no
+    /// header, records may span lines. An empty unquoted field is NULL.
+    Csv,
+}
+
+/// The type of a staged column, for warehouses that load through an API and
+/// must declare a schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StagedType {
+    Integer,
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedColumn {
+    pub name: String,
+    pub ty: StagedType,
+}
+
+impl StagedColumn {
+    pub fn new(name: impl Into<String>, ty: StagedType) -> Self {
+        Self {
+            name: name.into(),
+            ty,
+        }
+    }
+}
+
+/// A file the core wrote for the warehouse to load (checked, tokenized
+/// records, or rejects), described well enough to load it without guessing.
+#[derive(Debug, Clone, Copy)]
+pub struct StagedFile<'a> {
+    pub path: &'a Path,
+    /// Stable identity of the staged bytes (derived from the source file's
+    /// checksum, the target table and the part): the same id always means the
+    /// same content, so an adapter can make its upload idempotent, e.g. with a
+    /// load job id derived from it that the warehouse refuses to run twice.
+    pub id: &'a str,
+    pub format: StagedFormat,
+    /// The columns in file order (CSV) or the keys of each object (JSON).
+    pub columns: &'a [StagedColumn],
+}
+
 /// A warehouse pushdown can land into and transform inside.
 #[async_trait]
 pub trait Warehouse: Send + Sync {
@@ -113,10 +162,10 @@ pub trait Warehouse: Send + Sync {
     /// Runs one read-only statement and returns its rows.
     async fn query(&self, sql: &str) -> Result<Rows>;
 
-    /// Makes a local file readable by the warehouse and returns the location
-    /// that templates use to read it (`staged_uri`).
-    async fn stage(&self, local: &Path) -> Result<String> {
-        Ok(local.to_string_lossy().into_owned())
+    /// Makes a file the core wrote readable by the warehouse and returns the
+    /// location templates read it from (a path, a stage path, a table).
+    async fn stage(&self, file: &StagedFile<'_>) -> Result<String> {
+        Ok(file.path.to_string_lossy().into_owned())
     }
 
     /// Releases what [`Warehouse::stage`] created, once its rows are committed.
