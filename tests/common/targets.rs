@@ -27,8 +27,9 @@ impl TargetUnderTest {
     /// folder and `scenario` a name unique to it, so that targets keeping
     /// state outside the folder (a database on a server) can isolate it.
     pub fn all(scratch: &Path, scenario: &str) -> Vec<TargetUnderTest> {
-        let _ = scenario;
-        vec![Self::duckdb(&scratch.join("warehouse.duckdb"))]
+        let mut all = vec![Self::duckdb(&scratch.join("warehouse.duckdb"))];
+        all.extend(super::snowflake::target(scenario));
+        all
     }
 
     pub fn duckdb(db: &Path) -> TargetUnderTest {

@@ -154,8 +154,15 @@ impl Client {
         data.insert("CLIENT_APP_VERSION".into(), env!("CARGO_PKG_VERSION").into());
         data.insert("ACCOUNT_NAME".into(), c.account.clone().into());
         data.insert("LOGIN_NAME".into(), c.user.clone().into());
-        // Every instant pushdown writes or reads is UTC.
-        data.insert("SESSION_PARAMETERS".into(), json!({ "TIMEZONE": "UTC", "QUERY_TAG": "pushdown" }));
+        // Every instant pushdown writes or reads is UTC. pushdown quotes the
+        // names it creates ("raw"."orders") while model SQL written once for
+        // every warehouse names them bare (raw.orders): with quoted
+        // identifiers case-insensitive both mean RAW.ORDERS.
+        // https://docs.snowflake.com/en/sql-reference/parameters#quoted-identifiers-ignore-case
+        data.insert(
+            "SESSION_PARAMETERS".into(),
+            json!({ "TIMEZONE": "UTC", "QUERY_TAG": "pushdown", "QUOTED_IDENTIFIERS_IGNORE_CASE": true }),
+        );
         data.insert("CLIENT_ENVIRONMENT".into(), json!({ "APPLICATION": "pushdown", "OS": std::env::consts::OS }));
         c.credentials.login_fields(&c.account, &c.user, &mut data);
         let body = SecretString::from(Json::Object(

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use pushdown_adapter::{Dialect, ErrorKind, Result, Rows, Warehouse, WarehouseError};
+use pushdown_adapter::{Dialect, ErrorKind, Result, Rows, StagedFile, Warehouse, WarehouseError};
 use secrecy::SecretString;
 use tokio::sync::{Mutex, Semaphore};
 use url::Url;
@@ -185,6 +185,9 @@ impl Snowflake {
         // The stage is the adapter's transport, not a model: created here, by
         // the adapter, before anything is staged.
         sf.client.submit(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote("_pushdown")), &[]).await?;
+        // Session-temporary load tables (landing) are created unqualified,
+        // in the current schema.
+        sf.client.submit(&format!("USE SCHEMA {}", quote("_pushdown")), &[]).await?;
         sf.client
             .submit(&format!("CREATE STAGE IF NOT EXISTS {}.{}.{}", quote(&settings.database), quote("_pushdown"), quote(&settings.stage)), &[])
             .await?;
@@ -330,18 +333,24 @@ impl Warehouse for Snowflake {
     async fn query(&self, sql: &str) -> Result<Rows> {
         self.finish_uploads().await?;
         let _session = self.client.lock().await;
-        self.client.rows(sql, &[]).await
+        let mut rows = self.client.rows(sql, &[]).await?;
+        // Identifiers are case-insensitive in this session (see the login),
+        // and Snowflake reports them upper-cased: pushdown's names are lower.
+        for c in &mut rows.columns {
+            *c = c.to_lowercase();
+        }
+        Ok(rows)
     }
 
-    async fn stage(&self, local: &Path) -> Result<String> {
-        let name = local
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        // Unique per run: the staging folder is per run, the name per file.
-        let dir = local.parent().and_then(|d| d.file_name()).map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
-        let name = if dir.is_empty() { name } else { format!("{dir}-{name}") };
-        self.put(local, &name).await
+    async fn stage(&self, file: &StagedFile<'_>) -> Result<String> {
+        // The id names the content: a re-run PUTs the same bytes to the same
+        // name (OVERWRITE), never a second copy beside the first.
+        let name: String = file
+            .id
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+            .collect();
+        self.put(file.path, &name).await
     }
 
     async fn unstage(&self, location: &str) -> Result<()> {

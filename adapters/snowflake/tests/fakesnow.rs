@@ -11,7 +11,7 @@ use aes::cipher::{BlockDecryptMut, KeyInit, KeyIvInit, block_padding::Pkcs7};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{NaiveDate, NaiveDateTime};
-use pushdown_adapter::{Decimal, ErrorKind, Value, Warehouse};
+use pushdown_adapter::{Decimal, ErrorKind, StagedFile, StagedFormat, Value, Warehouse};
 use pushdown_snowflake::put::{AwsCreds, Encryption, StageTarget};
 use pushdown_snowflake::{Bind, Snowflake, SnowflakeSettings};
 use secrecy::SecretString;
@@ -182,8 +182,11 @@ async fn staged_files_are_put_through_the_presigned_url_and_copied() {
     let csv = run_dir.join("pay.rows.csv");
     std::fs::write(&csv, "1,p1,\"a, b\"\n2,p2,\n3,p3,\"say \"\"hi\"\"\"\n").unwrap();
 
-    let json_at = sf.stage(&rows).await.unwrap();
-    let csv_at = sf.stage(&csv).await.unwrap();
+    let staged = |path: &'static Path, id: &'static str, format| StagedFile { path, id, format, columns: &[] };
+    let rows: &'static Path = Box::leak(rows.into_boxed_path());
+    let csv: &'static Path = Box::leak(csv.into_boxed_path());
+    let json_at = sf.stage(&staged(rows, "abc123-orders-0", StagedFormat::JsonLines)).await.unwrap();
+    let csv_at = sf.stage(&staged(csv, "def456-pay-0", StagedFormat::Csv)).await.unwrap();
     assert!(json_at.starts_with(r#"@"PUSHDOWN_DB"."_pushdown"."pushdown_landing"/"#), "{json_at}");
     sf.execute(&[
         r#"CREATE SCHEMA IF NOT EXISTS "raw""#.into(),
