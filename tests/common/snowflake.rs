@@ -62,7 +62,10 @@ fn server() -> Option<String> {
     use std::process::{Command, Stdio};
     use std::sync::{Mutex, OnceLock};
     use std::time::{Duration, Instant};
-    static SERVER: OnceLock<Option<(String, Mutex<std::process::ChildStdin>)>> = OnceLock::new();
+    // The child is kept (never waited on: it outlives every test of the
+    // process and ends when the process does).
+    type Running = (String, Mutex<std::process::ChildStdin>, Mutex<std::process::Child>);
+    static SERVER: OnceLock<Option<Running>> = OnceLock::new();
     SERVER
         .get_or_init(|| {
             let venv = venv()?;
@@ -85,8 +88,8 @@ fn server() -> Option<String> {
                 assert!(Instant::now() < deadline, "fakesnow did not start, see {}", log.display());
                 std::thread::sleep(Duration::from_millis(100));
             }
-            Some((format!("http://127.0.0.1:{port}"), Mutex::new(stdin)))
+            Some((format!("http://127.0.0.1:{port}"), Mutex::new(stdin), Mutex::new(child)))
         })
         .as_ref()
-        .map(|(url, _)| url.clone())
+        .map(|(url, _, _)| url.clone())
 }

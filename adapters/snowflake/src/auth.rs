@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 pub enum Credentials {
     Password(SecretString),
     /// Snowflake's key-pair authentication: a JWT signed with the user's RSA key.
-    KeyPair(KeyPair),
+    KeyPair(Box<KeyPair>),
     /// An OAuth access token issued for the user.
     OAuth(SecretString),
 }

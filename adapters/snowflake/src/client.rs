@@ -472,9 +472,9 @@ pub(crate) fn snowflake_message(answer: &Json) -> String {
     let code = answer.get("code").and_then(Json::as_str).unwrap_or("?");
     let message = answer.get("message").and_then(Json::as_str).unwrap_or("(no message)");
     // Some servers already lead the message with the code.
-    let message = message.strip_prefix(code).map(|m| m.trim_start_matches(|c: char| c == ':' || c == ' ')).unwrap_or(message);
+    let message = message.strip_prefix(code).map(|m| m.trim_start_matches([':', ' '])).unwrap_or(message);
     let message = match answer.pointer("/data/sqlState").and_then(Json::as_str) {
-        Some(state) => message.strip_prefix(&format!("({state})")).map(|m| m.trim_start_matches(|c: char| c == ':' || c == ' ')).unwrap_or(message),
+        Some(state) => message.strip_prefix(&format!("({state})")).map(|m| m.trim_start_matches([':', ' '])).unwrap_or(message),
         None => message,
     };
     match answer.pointer("/data/sqlState").and_then(Json::as_str) {

@@ -112,7 +112,7 @@ impl SnowflakeSettings {
         };
         let credentials = match (password, pem, token) {
             (Some(p), None, None) => Credentials::Password(p),
-            (None, Some(pem), None) => Credentials::KeyPair(KeyPair::from_pem(&pem, secret("private_key_passphrase")?.as_ref())?),
+            (None, Some(pem), None) => Credentials::KeyPair(Box::new(KeyPair::from_pem(&pem, secret("private_key_passphrase")?.as_ref())?)),
             (None, None, Some(t)) => Credentials::OAuth(t),
             (None, None, None) => return Err("no credentials: set one of `password_env`, `private_key_path` / `private_key_env`, `token_env`".into()),
             _ => return Err("more than one kind of credentials: set only one of `password_env`, a private key, `token_env`".into()),

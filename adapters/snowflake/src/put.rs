@@ -201,12 +201,12 @@ pub fn encrypt_file(src: &Path, dst: &Path, e: &Encryption) -> Result<EncryptedM
     let mut input = BufReader::new(std::fs::File::open(src).map_err(|e| e.to_string())?);
     let mut out = BufWriter::new(std::fs::File::create(dst).map_err(|e| e.to_string())?);
     enum Enc {
-        A128(Aes128CbcEnc),
-        A256(Aes256CbcEnc),
+        A128(Box<Aes128CbcEnc>),
+        A256(Box<Aes256CbcEnc>),
     }
     let mut cipher = match master.len() {
-        16 => Enc::A128(Aes128CbcEnc::new_from_slices(&file_key, &iv).map_err(|e| e.to_string())?),
-        32 => Enc::A256(Aes256CbcEnc::new_from_slices(&file_key, &iv).map_err(|e| e.to_string())?),
+        16 => Enc::A128(Box::new(Aes128CbcEnc::new_from_slices(&file_key, &iv).map_err(|e| e.to_string())?)),
+        32 => Enc::A256(Box::new(Aes256CbcEnc::new_from_slices(&file_key, &iv).map_err(|e| e.to_string())?)),
         n => return Err(format!("unsupported stage master key length {n} bytes")),
     };
     let mut buf = vec![0u8; 64 * 1024];
@@ -231,8 +231,8 @@ pub fn encrypt_file(src: &Path, dst: &Path, e: &Encryption) -> Result<EncryptedM
         }
     }
     let last = match cipher {
-        Enc::A128(c) => c.encrypt_padded_vec_mut::<Pkcs7>(&plain),
-        Enc::A256(c) => c.encrypt_padded_vec_mut::<Pkcs7>(&plain),
+        Enc::A128(c) => (*c).encrypt_padded_vec_mut::<Pkcs7>(&plain),
+        Enc::A256(c) => (*c).encrypt_padded_vec_mut::<Pkcs7>(&plain),
     };
     out.write_all(&last).map_err(|e| e.to_string())?;
     out.flush().map_err(|e| e.to_string())?;

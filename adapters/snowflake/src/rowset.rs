@@ -245,10 +245,10 @@ fn arrow_batches(bytes: &[u8]) -> Result<Vec<arrow_array::RecordBatch>, Warehous
 }
 
 fn scaled(v: i128, scale: u32) -> Value {
-    if scale == 0 {
-        if let Ok(i) = i64::try_from(v) {
-            return Value::Int(i);
-        }
+    if scale == 0
+        && let Ok(i) = i64::try_from(v)
+    {
+        return Value::Int(i);
     }
     match Decimal::try_from_i128_with_scale(v, scale) {
         Ok(d) => Value::Decimal(d),

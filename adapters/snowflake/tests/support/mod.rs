@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -53,7 +53,7 @@ impl Drop for Server {
     }
 }
 
-fn start(venv: &PathBuf, program: &str, args: &[String], port: u16) -> Server {
+fn start(venv: &Path, program: &str, args: &[String], port: u16) -> Server {
     let dir = tempfile::tempdir().unwrap();
     // Beside the temp dir, so a failed test leaves the server log to read.
     let log = std::env::temp_dir().join(format!("pushdown-{program}-{port}.log"));
@@ -74,13 +74,13 @@ fn start(venv: &PathBuf, program: &str, args: &[String], port: u16) -> Server {
 }
 
 /// `fakesnow -s` on loopback: a fresh in-memory Snowflake per server.
-pub fn fakesnow(venv: &PathBuf) -> Server {
+pub fn fakesnow(venv: &Path) -> Server {
     let port = free_port();
     start(venv, "fakesnow", &["-s".into(), "--host".into(), "127.0.0.1".into(), "-p".into(), port.to_string()], port)
 }
 
 /// moto's S3 on loopback.
-pub fn moto(venv: &PathBuf) -> Server {
+pub fn moto(venv: &Path) -> Server {
     let port = free_port();
     start(venv, "moto_server", &["-H".into(), "127.0.0.1".into(), "-p".into(), port.to_string()], port)
 }
