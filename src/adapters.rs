@@ -10,7 +10,7 @@ use crate::config::{Project, Target};
 use crate::error::{ConfigProblem, Error, FailureKind, Result};
 
 /// Adapter names this build knows, compiled in or not.
-pub const KNOWN: &[&str] = &["duckdb", "snowflake"];
+pub const KNOWN: &[&str] = &["duckdb", "snowflake", "bigquery"];
 
 pub async fn connect(project: &Project, target: &Target) -> Result<Box<dyn Warehouse>> {
     let bad_setting = |message: String| {
@@ -51,6 +51,17 @@ pub async fn connect(project: &Project, target: &Target) -> Result<Box<dyn Wareh
                     .map_err(bad_setting)?;
             Ok(Box::new(
                 pushdown_snowflake::Snowflake::connect(settings)
+                    .await
+                    .map_err(refused)?,
+            ))
+        }
+        #[cfg(feature = "bigquery")]
+        "bigquery" => {
+            let settings =
+                pushdown_bigquery::BigQuerySettings::from_settings(&target.settings, &project.dir)
+                    .map_err(bad_setting)?;
+            Ok(Box::new(
+                pushdown_bigquery::BigQuery::connect(settings)
                     .await
                     .map_err(refused)?,
             ))

@@ -94,6 +94,14 @@ pub struct RenderArgs {
     pub end: Option<chrono::NaiveDate>,
     #[arg(long, num_args = 1..)]
     pub select: Vec<String>,
+    /// Ask the target's warehouse what each statement would process, without
+    /// running anything (BigQuery: a dry run per statement, bytes reported).
+    /// Connects to the target; its adapter sets the dialect.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The target of `--dry-run` (default: the project's default target).
+    #[arg(long)]
+    pub target: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -263,6 +271,16 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 progress,
                 true,
                 true,
+            )
+            .await
+        }
+        Command::Render(args) if args.dry_run => {
+            init_logging(LogFormat::Text);
+            crate::render::dry_run(
+                &args.project,
+                args.target.as_deref(),
+                mode_of(args.mode, args.start, args.end)?,
+                &args.select,
             )
             .await
         }

@@ -35,7 +35,7 @@ pub fn model_statements(q: &Q, m: &Model, mode: Mode) -> Vec<String> {
         );
         return out;
     }
-    let scope = match (mode, &m.partition_by) {
+    let scope = match (mode, crate::transform::engine::dated_partition(m)) {
         (Mode::Backfill { start, end }, Some(p)) => Scope::Range {
             column: p.clone(),
             start,
@@ -98,6 +98,54 @@ pub fn render(project_dir: &Path, dialect: &str, mode: Mode, select: &[String]) 
             println!("{s};\n");
         }
     }
+    Ok(())
+}
+
+/// `render --dry-run`: the statements of [`render`] in the target's dialect,
+/// each preceded by what the target's warehouse says it would process. A
+/// statement reading a table an earlier statement creates (a model's stage)
+/// cannot be estimated before that table exists; it says so and the listing
+/// goes on. Nothing runs.
+pub async fn dry_run(
+    project_dir: &Path,
+    target: Option<&str>,
+    mode: Mode,
+    select: &[String],
+) -> Result<()> {
+    let project = Project::load(project_dir)?;
+    let target = project.target(target)?.clone();
+    let dag = crate::transform::load(&project)?;
+    let selected = crate::transform::select(&dag, select)?;
+    let wh = crate::adapters::connect(&project, &target).await?;
+    let q = Q::new(wh.dialect());
+    let mut total: u64 = 0;
+    let mut unknown = 0usize;
+    for m in dag.models.iter().filter(|m| selected.contains(&m.id())) {
+        println!("-- model {} [{}]", m.id(), m.materialized.name());
+        for s in model_statements(&q, m, mode) {
+            match wh.estimate(&s).await {
+                Ok(Some(bytes)) => {
+                    total += bytes;
+                    println!("-- dry run: {bytes} bytes processed");
+                }
+                Ok(None) => {
+                    unknown += 1;
+                    println!("-- dry run: {} gives no estimate", wh.dialect());
+                }
+                Err(e) => {
+                    unknown += 1;
+                    println!(
+                        "-- dry run: not estimated: {}",
+                        e.message.lines().next().unwrap_or("").trim()
+                    );
+                }
+            }
+            println!("{s};\n");
+        }
+    }
+    println!(
+        "-- total: {total} bytes processed by the estimated statements; {unknown} not estimated"
+    );
     Ok(())
 }
 

@@ -28,7 +28,7 @@ fn validate_and_render_need_no_secret_and_no_warehouse() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("5 source(s), 10 model(s)"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("5 source(s), 11 model(s)"));
     for (dialect, marker) in [
         ("duckdb", "\"dw\".\"fact_orders\""),
         ("snowflake", "\"dw\".\"fact_orders\""),
@@ -244,6 +244,7 @@ fn select_follows_the_dag_both_ways() {
             "dw.dim_customer",
             "dw.fact_orders",
             "ods.fx_rates",
+            "ods.order_events",
             "ods.orders_current",
             "ods.payments_current",
             "ods.shipment_milestones"

@@ -63,6 +63,18 @@ const EVENTS_CURRENT_SNOWFLAKE: &str = r#"SELECT
 FROM raw.events
 "#;
 
+/// BigQuery reads JSON with JSON_VALUE, not `->>`.
+const EVENTS_CURRENT_BIGQUERY: &str = r#"SELECT
+    JSON_VALUE(payload, '$.event_id') AS event_id,
+    JSON_VALUE(payload, '$.customer_id') AS customer_id,
+    CAST(JSON_VALUE(payload, '$.event_time') AS TIMESTAMP) AS event_time,
+    CAST(JSON_VALUE(payload, '$.amount') AS NUMERIC(18, 2)) AS amount,
+    CAST(JSON_VALUE(payload, '$.version') AS INT64) AS version,
+    _ingested_at,
+    _line
+FROM raw.events
+"#;
+
 const DIM_CUSTOMER: &str = r#"/* pushdown
 materialized = "scd2"
 unique_key = ["customer_id"]
@@ -155,6 +167,10 @@ fn scenario(targets: &[TargetUnderTest], dir: tempfile::TempDir) -> Scenario {
         &[
             ("models/ods/events_current.sql", EVENTS_CURRENT),
             ("models/ods/events_current.snowflake.sql", EVENTS_CURRENT_SNOWFLAKE),
+            (
+                "models/ods/events_current.bigquery.sql",
+                EVENTS_CURRENT_BIGQUERY,
+            ),
             ("models/dw/dim_customer.sql", DIM_CUSTOMER),
             ("models/dw/fact_events.sql", FACT_EVENTS),
             ("models/dw/dim_country.sql", DIM_COUNTRY),

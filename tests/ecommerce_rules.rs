@@ -573,6 +573,98 @@ fn scd2_boundary_picks_the_version_valid_at_order_created_at() {
     );
 }
 
+/// The partitions of dw.fact_orders the last run recomputed, from audit.models.
+fn fact_partitions(z: &Zone) -> String {
+    z.scalar(
+        "SELECT coalesce(partitions, '') FROM audit.models WHERE model = 'dw.fact_orders' \
+         ORDER BY ended_at DESC LIMIT 1",
+    )
+}
+
+/// An order references the customer version valid at its order_created_at
+/// (`valid_at` in fact_orders' header): a new version recomputes only the
+/// orders it now covers, not every order of the customer, and a late
+/// snapshot older than every version moves the orders that predate it. Each
+/// step ends equal to a full refresh.
+#[test]
+fn a_new_customer_version_recomputes_only_the_orders_it_now_covers() {
+    let z = Zone::new();
+    let assignments = "SELECT f.order_id, f.order_date, d.country FROM dw.fact_orders f \
+                       LEFT JOIN dw.dim_customer d USING (customer_sk) ORDER BY f.order_id";
+    let same_as_full_refresh = |z: &Zone| {
+        let full = z.db.with_file_name("full.duckdb");
+        let _ = std::fs::remove_file(&full);
+        pushdown_ok(
+            &[
+                "run",
+                "--project",
+                z.project.to_str().unwrap(),
+                "--mode",
+                "full-refresh",
+            ],
+            &z.landing,
+            &full,
+        );
+        for t in ["dw.fact_orders", "dw.dim_customer", "mart.revenue_daily"] {
+            let sql = format!("SELECT * FROM {t} ORDER BY ALL");
+            assert_eq!(z.query(&sql), query(&full, &sql), "{t}: incremental vs full refresh");
+        }
+    };
+
+    // Days 1-3: C1 in DE from 2026-01-01 08:00; O0 predates that version
+    // (it takes the earliest one), O1..O3 one a day.
+    z.customer_c1("2026-01-01", "2026-01-01T08:00:00Z");
+    for (day, order, at) in [
+        ("2026-01-01", "O0", "2025-12-31T10:00:00Z"),
+        ("2026-01-01", "O1", "2026-01-01T10:00:00Z"),
+        ("2026-01-02", "O2", "2026-01-02T10:00:00Z"),
+        ("2026-01-03", "O3", "2026-01-03T10:00:00Z"),
+    ] {
+        z.fx_default(day, &at[..10]);
+        z.orders(day, &format!("orders_{order}.jsonl"), &[created(order, at, "USD", "10.00")]);
+        z.run();
+    }
+
+    // Day 4: C1 moves to FR at 2026-01-03 12:00, after O3; O4 is placed in FR.
+    // Only O4's partition and O0's (an order before every version is
+    // recomputed whenever its customer changes) are rebuilt: O1..O3 stay in
+    // the DE version, whose interval still holds them.
+    z.customers(
+        "2026-01-04",
+        &["C1,buyer@example.com,FR,consumer,2026-01-03T12:00:00Z"],
+    );
+    z.fx_default("2026-01-04", "2026-01-04");
+    z.orders(
+        "2026-01-04",
+        "orders_O4.jsonl",
+        &[created("O4", "2026-01-04T10:00:00Z", "USD", "10.00")],
+    );
+    z.run();
+    assert_eq!(fact_partitions(&z), "2025-12-31,2026-01-04");
+    assert_eq!(
+        z.query(assignments),
+        rows(&[
+            &["O0", "2025-12-31", "DE"],
+            &["O1", "2026-01-01", "DE"],
+            &["O2", "2026-01-02", "DE"],
+            &["O3", "2026-01-03", "DE"],
+            &["O4", "2026-01-04", "FR"],
+        ])
+    );
+    same_as_full_refresh(&z);
+
+    // Day 5: a late snapshot from 2025-12-30 (US), older than every version.
+    // DE's version keeps its interval; O0 now lies in the US version's.
+    z.customers(
+        "2026-01-05",
+        &["C1,buyer@example.com,US,consumer,2025-12-30T00:00:00Z"],
+    );
+    z.run();
+    assert_eq!(fact_partitions(&z), "2025-12-31");
+    assert_eq!(z.query(assignments)[0], ["O0", "2025-12-31", "US"]);
+    same_as_full_refresh(&z);
+}
+
 /// Spec §2 dim_customer: "an unchanged re-export adds no version"; a changed
 /// tracked attribute does.
 #[test]

@@ -31,7 +31,12 @@ const SCRIPTS: &[(&str, Dialect)] = &[("load_batch", Dialect::BigQuery)];
 /// Templates that render a relation (a table name or a parenthesized
 /// subquery) to be placed in a FROM clause, not a statement: parsed inside
 /// `SELECT * FROM <fragment> AS _f`.
-const RELATION_FRAGMENTS: [&str; 3] = ["changed_raw", "changed_model", "would_be"];
+const RELATION_FRAGMENTS: [&str; 4] = [
+    "changed_raw",
+    "changed_model",
+    "would_be",
+    "restricted_read",
+];
 
 /// A column named like a keyword, one with a space and a double quote, a
 /// unicode one: quoting must keep each a single identifier.
@@ -409,6 +414,45 @@ fn cases() -> Vec<Case> {
             column: "a \"quoted\" col".into(),
             upstream_column: "id".into(),
             changed: changed(d),
+        }),
+        case("keys_via_valid_at", |d| KeysViaValidAt {
+            scope: strings(&[PARTITION]),
+            select: Some(rel(d).select),
+            target: rel(d).target,
+            column: "a \"quoted\" col".into(),
+            valid_at: "select".into(),
+            upstream: Q::new(d).table(SCHEMA, "customers"),
+            surrogate_key: "id".into(),
+            entity_keys: strings(&["prix_€"]),
+            valid_from: "order_date".into(),
+            tracked: strings(&["select", "prix_€"]),
+            changed: changed(d),
+        }),
+        case("keys_via_valid_at_grain", |d| KeysViaValidAt {
+            scope: strings(&[PARTITION]),
+            select: None,
+            target: rel(d).target,
+            column: "a \"quoted\" col".into(),
+            valid_at: "select".into(),
+            upstream: Q::new(d).table(SCHEMA, "customers"),
+            surrogate_key: "id".into(),
+            entity_keys: strings(&["prix_€"]),
+            valid_from: "order_date".into(),
+            tracked: strings(&["select"]),
+            changed: changed(d),
+        }),
+        case("restricted_read", |d| RestrictedRead {
+            relation: Q::new(d).table(SCHEMA, "customers"),
+            columns: vec![
+                ("a \"quoted\" col".into(), "select".into()),
+                ("prix_€".into(), "id".into()),
+            ],
+            keys: rel(d).keys,
+        }),
+        case("restricted_read_changed", |d| RestrictedRead {
+            relation: Q::new(d).table(SCHEMA, "customers"),
+            columns: vec![("id".into(), "select".into())],
+            keys: changed(d),
         }),
         case("keys_of_rows", |d| KeysOfRows {
             scope: strings(&KEYS),

@@ -63,6 +63,8 @@ statements! {
     KeysFromChanged => "duckdb/keys_from_changed.sql", "snowflake/keys_from_changed.sql", "bigquery/keys_from_changed.sql";
     KeysVia => "duckdb/keys_via.sql", "snowflake/keys_via.sql", "bigquery/keys_via.sql";
     KeysOfRows => "duckdb/keys_of_rows.sql", "snowflake/keys_of_rows.sql", "bigquery/keys_of_rows.sql";
+    KeysViaValidAt => "duckdb/keys_via_valid_at.sql", "snowflake/keys_via_valid_at.sql", "bigquery/keys_via_valid_at.sql";
+    RestrictedRead => "duckdb/restricted_read.sql", "snowflake/restricted_read.sql", "bigquery/restricted_read.sql";
     PartitionsOfKeys => "duckdb/partitions_of_keys.sql", "snowflake/partitions_of_keys.sql", "bigquery/partitions_of_keys.sql";
     BuildStage => "duckdb/build_stage.sql", "snowflake/build_stage.sql", "bigquery/build_stage.sql";
     BuildScd2Stage => "duckdb/build_scd2_stage.sql", "snowflake/build_scd2_stage.sql", "bigquery/build_scd2_stage.sql";

@@ -77,6 +77,45 @@ pub struct KeysVia {
     pub changed: String,
 }
 
+/// Fragment: scope values of this model's rows that reference a version of
+/// an SCD2 upstream (by its surrogate key in `column`) and whose reference
+/// may move because that version changed: a row keeps its version when
+/// `valid_at` still lies in the version's validity interval and the
+/// version's tracked columns are unchanged, so a new version touches the
+/// rows from its `valid_from` on, not every row of the entity.
+pub struct KeysViaValidAt {
+    pub scope: Vec<String>,
+    /// The model's SELECT over the changed entities' versions only, to find
+    /// rows not published yet; `None` for a model whose rows appear only
+    /// through its grain upstream (published rows are then all there is).
+    pub select: Option<String>,
+    pub target: String,
+    /// This model's column holding the surrogate key.
+    pub column: String,
+    /// This model's column whose time picks the valid version.
+    pub valid_at: String,
+    /// The SCD2 upstream as published now.
+    pub upstream: String,
+    pub surrogate_key: String,
+    /// The upstream's entity key (its `unique_key`).
+    pub entity_keys: Vec<String>,
+    pub valid_from: String,
+    pub tracked: Vec<String>,
+    /// The upstream's change log since this model's watermark.
+    pub changed: String,
+}
+
+/// Fragment: an upstream relation narrowed to the rows whose columns match
+/// a row of `keys` (a table or a parenthesized query), null-safe. Read in
+/// place of the upstream when a `via` says that only those rows feed the
+/// rows in scope.
+pub struct RestrictedRead {
+    pub relation: String,
+    /// (the upstream's column, the column of `keys` it must match)
+    pub columns: Vec<(String, String)>,
+    pub keys: String,
+}
+
 /// Fragment: scope values of the rows a SELECT yields (the model's SQL over
 /// an upstream's changed rows only).
 pub struct KeysOfRows {

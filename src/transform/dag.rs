@@ -123,6 +123,39 @@ impl Dag {
             refs.insert(id.clone(), found);
             upstream.insert(id, ups);
         }
+        for m in &models {
+            for (up, via) in &m.upstream {
+                if via.grain && m.unique_key != [via.column.clone()] {
+                    problems.push(ConfigProblem {
+                        file: m.file.clone(),
+                        line: None,
+                        field: Some(format!("upstream.\"{up}\".grain")),
+                        message: format!(
+                            "`grain` says the model has a row per `{}` of `{up}`: the model's `unique_key` must be exactly [\"{}\"]",
+                            via.column, via.column
+                        ),
+                    });
+                }
+                if via.valid_at.is_none() {
+                    continue;
+                }
+                let scd2_key = models
+                    .iter()
+                    .find(|u| &u.id() == up)
+                    .and_then(|u| u.scd2.as_ref())
+                    .map(|s| s.surrogate_key.as_str());
+                if scd2_key != Some(via.upstream_column.as_str()) {
+                    problems.push(ConfigProblem {
+                        file: m.file.clone(),
+                        line: None,
+                        field: Some(format!("upstream.\"{up}\".valid_at")),
+                        message: format!(
+                            "`valid_at` picks a version of an scd2 model by its surrogate key: `{up}` must be an scd2 model and `via` name its `surrogate_key`"
+                        ),
+                    });
+                }
+            }
+        }
         let models = topo_sort(models, &upstream, problems);
         Dag {
             models,

@@ -24,8 +24,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use pushdown_adapter::{Rows, Value, Warehouse};
 use serde::Serialize;
 
-use super::dag::{Dag, references, substitute};
-use super::model::{Check, CheckKind, Materialization, Model, Severity, dialect_variant};
+use super::dag::{Dag, Reference, references, substitute};
+use super::model::{Check, CheckKind, Materialization, Model, Severity, Via, dialect_variant};
 use super::names::{Names, split_id};
 use crate::config::Project;
 use crate::error::{Error, FailureKind, Result};
@@ -121,6 +121,10 @@ struct Plan {
     build: &'static str,
     /// Watermarks to record on publish: (upstream, value).
     advance: Vec<(String, String)>,
+    /// A partition build of a model with a `grain` upstream: the SELECTs of
+    /// the keys that upstream changed (the published keys of the partitions
+    /// in scope are added when the build runs).
+    row_keys: Option<Vec<String>>,
 }
 
 impl<'a> Engine<'a> {
@@ -431,7 +435,7 @@ impl<'a> Engine<'a> {
         }
         if let (Mode::Backfill { start, end }, Some(p), false) = (
             self.mode,
-            &m.partition_by,
+            dated_partition(m),
             m.materialized == Materialization::Table,
         ) {
             // Exactly the range, even for a table built here for the first
@@ -445,6 +449,7 @@ impl<'a> Engine<'a> {
                 },
                 build: "backfill",
                 advance: Vec::new(),
+                row_keys: None,
             }));
         }
         let rebuild =
@@ -454,6 +459,7 @@ impl<'a> Engine<'a> {
                 scope: Scope::All,
                 build: "full",
                 advance,
+                row_keys: None,
             }));
         }
         let scope_cols: Vec<String> = match (m.materialized, &m.partition_by) {
@@ -468,6 +474,10 @@ impl<'a> Engine<'a> {
         })?;
         let lookback = m.lookback.unwrap_or(self.project.transform.lookback);
         let mut selects = Vec::new();
+        // Partitions in scope with a grain upstream: its changed keys.
+        let mut grain_rows = (scope_cols != m.unique_key
+            && m.upstream.values().any(|v| v.grain))
+        .then(Vec::new);
         for up in &ups {
             let Some(mark) = self.watermarks.get(&(id.clone(), up.clone())) else {
                 tracing::info!(model = %id, upstream = %up, "no watermark yet: full build");
@@ -475,6 +485,7 @@ impl<'a> Engine<'a> {
                     scope: Scope::All,
                     build: "full",
                     advance,
+                    row_keys: None,
                 }));
             };
             let changed = if up.starts_with("raw.") {
@@ -495,6 +506,7 @@ impl<'a> Engine<'a> {
                         scope: Scope::All,
                         build: "full",
                         advance,
+                        row_keys: None,
                     }));
                 }
                 let un = Names::of(&self.q, upm);
@@ -512,7 +524,57 @@ impl<'a> Engine<'a> {
                 .render(d)
                 .join("\n")
             };
+            if let (Some(rows), Some(via)) = (grain_rows.as_mut(), m.upstream.get(up))
+                && via.grain
+            {
+                rows.push(
+                    KeysFromChanged {
+                        column: via.column.clone(),
+                        upstream_column: via.upstream_column.clone(),
+                        changed: changed.clone(),
+                    }
+                    .render(d)
+                    .join("\n"),
+                );
+            }
             match m.upstream.get(up) {
+                Some(via) if via.valid_at.is_some() => {
+                    let upm = self.dag.model(up).expect("an upstream model");
+                    let scd2 = upm.scd2.as_ref().expect("validated: an scd2 upstream");
+                    let (s, t) = split_id(up);
+                    // The changed entities with all their versions: enough
+                    // for the SELECT to pick the right version of each.
+                    let entities = RestrictedRead {
+                        relation: self.q.table(s, t),
+                        columns: upm.unique_key.iter().map(|k| (k.clone(), k.clone())).collect(),
+                        keys: changed.clone(),
+                    }
+                    .render(d)
+                    .join("\n");
+                    let grain = m.upstream.values().any(|v| v.grain);
+                    let sub = (!grain).then(|| {
+                        substitute(select, &refs, |r| {
+                            (&r.target == up).then(|| entities.clone())
+                        })
+                    });
+                    selects.push(
+                        KeysViaValidAt {
+                            scope: scope_cols.clone(),
+                            select: sub,
+                            target: n.target.clone(),
+                            column: via.column.clone(),
+                            valid_at: via.valid_at.clone().unwrap_or_default(),
+                            upstream: self.q.table(s, t),
+                            surrogate_key: via.upstream_column.clone(),
+                            entity_keys: upm.unique_key.clone(),
+                            valid_from: scd2.valid_from.clone(),
+                            tracked: scd2.tracked.clone(),
+                            changed,
+                        }
+                        .render(d)
+                        .join("\n"),
+                    );
+                }
                 Some(via) if scope_cols == [via.column.clone()] => selects.push(
                     KeysFromChanged {
                         column: via.column.clone(),
@@ -522,10 +584,16 @@ impl<'a> Engine<'a> {
                     .render(d)
                     .join("\n"),
                 ),
+                // Rows whose via column matches a changed row depend only on
+                // the rows of every upstream mapped through the same column
+                // that match it too: read just those.
                 Some(via) => selects.push(
                     KeysVia {
                         scope: scope_cols.clone(),
-                        select: select.to_string(),
+                        select: self.narrowed(m, select, &refs, |v| {
+                            (v.column == via.column)
+                                .then(|| (changed.clone(), via.upstream_column.clone()))
+                        }),
                         target: Some(n.target.clone()),
                         column: via.column.clone(),
                         upstream_column: via.upstream_column.clone(),
@@ -602,6 +670,7 @@ impl<'a> Engine<'a> {
                 },
                 build: "none",
                 advance,
+                row_keys: None,
             }));
         }
         Ok(Some(Plan {
@@ -611,6 +680,7 @@ impl<'a> Engine<'a> {
             },
             build: "incremental",
             advance,
+            row_keys: grain_rows,
         }))
     }
 
@@ -635,6 +705,7 @@ impl<'a> Engine<'a> {
                 scope: Scope::All,
                 build: "none",
                 advance: Vec::new(),
+                row_keys: None,
             },
         };
         report.build = plan.build.into();
@@ -663,8 +734,67 @@ impl<'a> Engine<'a> {
         } else {
             Vec::new()
         };
-        let build =
-            super::stage::build_stage(d, m, &n.stage, &select, plan.scope.clone(), select_columns);
+        // Upstreams mapped through a scope column are read only where they
+        // match the scope: the build then reads what changed, not the history.
+        let mut by_row_keys = false;
+        let build_select = match &plan.scope {
+            Scope::Match { table, columns } => {
+                let refs = references(&select).map_err(|e| {
+                    Error::run(
+                        FailureKind::Input,
+                        format!("{}: cannot parse the SELECT: {e}", rel(self.project, m)),
+                    )
+                })?;
+                // With a grain upstream, the partitions' rows are their
+                // published keys plus the keys the grain upstream changed:
+                // upstreams mapped through the key are read for those only.
+                if let Some(changed) = &plan.row_keys {
+                    let published = KeysOfRows {
+                        scope: m.unique_key.clone(),
+                        select: RestrictedRead {
+                            relation: n.target.clone(),
+                            columns: columns.iter().map(|c| (c.clone(), c.clone())).collect(),
+                            keys: table.clone(),
+                        }
+                        .render(d)
+                        .join("\n"),
+                    }
+                    .render(d)
+                    .join("\n");
+                    let create = CreateKeys {
+                        table: n.row_keys.clone(),
+                        columns: m.unique_key.clone(),
+                        selects: std::iter::once(published).chain(changed.iter().cloned()).collect(),
+                    }
+                    .render(d);
+                    self.wh
+                        .run(Exec::new(
+                            self.what(m, "find the rows of its partitions in scope"),
+                            create,
+                        ))
+                        .await?;
+                    by_row_keys = true;
+                }
+                self.narrowed(m, &select, &refs, |v| {
+                    if columns.contains(&v.column) {
+                        Some((table.clone(), v.column.clone()))
+                    } else if by_row_keys && m.unique_key == [v.column.clone()] {
+                        Some((n.row_keys.clone(), v.column.clone()))
+                    } else {
+                        None
+                    }
+                })
+            }
+            _ => select.clone(),
+        };
+        let build = super::stage::build_stage(
+            d,
+            m,
+            &n.stage,
+            &build_select,
+            plan.scope.clone(),
+            select_columns,
+        );
         self.wh
             .run(Exec::new(self.what(m, "build its rows in staging"), build))
             .await?;
@@ -872,7 +1002,8 @@ impl<'a> Engine<'a> {
         } else {
             "unchanged".into()
         };
-        let advance = if matches!(self.mode, Mode::Backfill { .. }) && m.partition_by.is_some() {
+        let advance = if matches!(self.mode, Mode::Backfill { .. }) && dated_partition(m).is_some()
+        {
             Vec::new()
         } else {
             plan.advance.clone()
@@ -889,6 +1020,9 @@ impl<'a> Engine<'a> {
         if matches!(plan.scope, Scope::Match { .. }) {
             work.push(n.keys.clone());
         }
+        if by_row_keys {
+            work.push(n.row_keys.clone());
+        }
         self.wh
             .run(Exec::new(
                 self.what(m, "drop its work tables"),
@@ -896,6 +1030,36 @@ impl<'a> Engine<'a> {
             ))
             .await?;
         Ok(())
+    }
+
+    /// The model's SELECT with each upstream for whose `via` `key_of` names
+    /// a relation of keys and its column read only where its via column
+    /// matches one of them. Sound by what `via` declares: the model's rows
+    /// with a via value depend on the upstream's rows with that value alone.
+    fn narrowed(
+        &self,
+        m: &Model,
+        select: &str,
+        refs: &[Reference],
+        key_of: impl Fn(&Via) -> Option<(String, String)>,
+    ) -> String {
+        substitute(select, refs, |r| {
+            let via = m.upstream.get(&r.target)?;
+            if via.valid_at.is_some() {
+                return None;
+            }
+            let (keys, key) = key_of(via)?;
+            let (s, t) = split_id(&r.target);
+            Some(
+                RestrictedRead {
+                    relation: self.q.table(s, t),
+                    columns: vec![(via.upstream_column.clone(), key)],
+                    keys,
+                }
+                .render(self.d())
+                .join("\n"),
+            )
+        })
     }
 
     fn note_watermarks(&mut self, id: &str, advance: &[(String, String)]) {
@@ -1121,6 +1285,13 @@ fn check_columns(
             published.columns.join(", ")
         ),
     ))
+}
+
+/// The partition column a backfill range applies to. A model partitioned by
+/// its own watermark column (landing time) has no business dates: a backfill
+/// catches it up incrementally, like an unpartitioned model.
+pub fn dated_partition(m: &Model) -> Option<&String> {
+    m.partition_by.as_ref().filter(|p| **p != m.watermark)
 }
 
 fn rel(project: &Project, m: &Model) -> String {

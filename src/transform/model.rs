@@ -85,6 +85,17 @@ pub struct OrderTerm {
 pub struct Via {
     pub column: String,
     pub upstream_column: String,
+    /// For an SCD2 upstream referenced by surrogate key: this model's time
+    /// column that picks the version. A changed version then touches only
+    /// the rows whose time lies in the part of its validity that changed.
+    pub valid_at: Option<String>,
+    /// This upstream is the model's grain: a row of the model (keyed by the
+    /// via column, its `unique_key`) appears only when this upstream's rows
+    /// of that key change. A partition build then reads every upstream
+    /// mapped through the key only for the keys of the partitions in scope,
+    /// and a `valid_at` upstream's changes are mapped through published rows
+    /// alone.
+    pub grain: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -215,6 +226,11 @@ struct Header {
 struct UpstreamHeader {
     /// `"order_id"` or `"order_date = rate_date"` (this model's column = the upstream's).
     via: String,
+    /// An SCD2 upstream: this model's column whose time picks the version.
+    valid_at: Option<String>,
+    /// The model has a row per key of this upstream (see `Via::grain`).
+    #[serde(default)]
+    grain: bool,
 }
 
 #[derive(Deserialize)]
@@ -453,6 +469,8 @@ pub fn parse_model(
             Via {
                 column,
                 upstream_column,
+                valid_at: u.valid_at.map(|t| t.trim().to_string()),
+                grain: u.grain,
             },
         );
     }

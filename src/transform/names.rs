@@ -13,6 +13,8 @@ pub struct Names {
     pub target: String,
     pub stage: String,
     pub keys: String,
+    /// The unique keys a partition build reads (see `Via::grain`).
+    pub row_keys: String,
     pub delta: String,
     pub changes: String,
 }
@@ -28,6 +30,7 @@ impl Names {
             target: q.table(schema, name),
             stage: work("stage"),
             keys: work("keys"),
+            row_keys: work("rowkeys"),
             delta: work("delta"),
             changes: work("changes"),
         }

@@ -29,6 +29,7 @@ impl TargetUnderTest {
     pub fn all(scratch: &Path, scenario: &str) -> Vec<TargetUnderTest> {
         let mut all = vec![Self::duckdb(&scratch.join("warehouse.duckdb"))];
         all.extend(super::snowflake::target(scenario));
+        all.extend(Self::bigquery(scenario));
         all
     }
 
@@ -40,6 +41,50 @@ impl TargetUnderTest {
                 .into(),
             env: vec![("PUSHDOWN_DUCKDB_PATH".into(), db.display().to_string())],
         }
+    }
+
+    /// BigQuery on a bqemulator server this test binary starts (one for all
+    /// its scenarios, each in a project of its own). Without the emulator the
+    /// target is skipped with the reason printed, except under `.ci/run`.
+    #[cfg(feature = "bigquery")]
+    pub fn bigquery(scenario: &str) -> Option<TargetUnderTest> {
+        use pushdown_bigquery::emulator::Emulator;
+        static EMU: std::sync::OnceLock<Result<Emulator, String>> = std::sync::OnceLock::new();
+        let url = match EMU.get_or_init(Emulator::start) {
+            Ok(e) => e.url.clone(),
+            Err(why) if std::env::var_os("PUSHDOWN_CI").is_some() => {
+                panic!("the bigquery target needs bqemulator under .ci/run: {why}")
+            }
+            Err(why) => {
+                eprintln!("bigquery target skipped: {why}");
+                return None;
+            }
+        };
+        let project: String = format!("{scenario}-{}", std::process::id())
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        Some(TargetUnderTest {
+            name: "bigquery",
+            dialect: Dialect::BigQuery,
+            // The emulator needs no credentials and cannot read gzip uploads.
+            stanza: "[targets.bigquery]\nadapter = \"bigquery\"\nurl_env = \"PUSHDOWN_BIGQUERY_URL\"\nproject_env = \"PUSHDOWN_BIGQUERY_PROJECT\"\nauth = \"none\"\ncompression = \"none\"\n".into(),
+            env: vec![
+                ("PUSHDOWN_BIGQUERY_URL".into(), url),
+                ("PUSHDOWN_BIGQUERY_PROJECT".into(), project),
+            ],
+        })
+    }
+
+    #[cfg(not(feature = "bigquery"))]
+    pub fn bigquery(_scenario: &str) -> Option<TargetUnderTest> {
+        None
     }
 
     pub fn q(&self) -> Q {

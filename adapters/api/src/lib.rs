@@ -172,4 +172,11 @@ pub trait Warehouse: Send + Sync {
     async fn unstage(&self, _location: &str) -> Result<()> {
         Ok(())
     }
+
+    /// Bytes the warehouse would process to run `sql`, asked without running
+    /// it (BigQuery's dry run), for `pushdown render --dry-run`. `None`: this
+    /// warehouse gives no estimate.
+    async fn estimate(&self, _sql: &str) -> Result<Option<u64>> {
+        Ok(None)
+    }
 }

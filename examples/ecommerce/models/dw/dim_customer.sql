@@ -7,6 +7,10 @@
 materialized = "scd2"
 unique_key = ["customer_id"]
 
+# A customer's versions come from its own snapshots only: read just those.
+[upstream."raw.customers"]
+via = "customer_id"
+
 [scd2]
 tracked = ["email_token", "country", "segment"]
 valid_from = "valid_from"

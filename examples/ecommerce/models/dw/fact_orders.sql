@@ -8,12 +8,19 @@ unique_key = ["order_id"]
 
 [upstream."ods.orders_current"]
 via = "order_id"
+# One row per order of ods.orders_current: a partition's rows are its
+# published orders plus the orders that changed, so the build reads the
+# inputs of those orders only.
+grain = true
 [upstream."ods.payments_current"]
 via = "order_id"
 [upstream."ods.shipment_milestones"]
 via = "order_id"
 [upstream."dw.dim_customer"]
+# An order takes the version valid at its order_created_at: a new version
+# touches the customer's orders from its valid_from on, not all of them.
 via = "customer_sk"
+valid_at = "order_created_at"
 [upstream."ods.fx_rates"]
 via = "order_date = rate_date"
 

@@ -7,6 +7,8 @@ unique_key = ["shipment_id"]
 
 [upstream."ods.shipment_milestones"]
 via = "shipment_id"
+# One row per shipment of ods.shipment_milestones (see fact_orders).
+grain = true
 [upstream."ods.orders_current"]
 via = "order_id"
 

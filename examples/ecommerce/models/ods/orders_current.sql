@@ -1,8 +1,13 @@
 /* pushdown
-# One row per order: its latest event (spec §2 ods.orders_current).
+# One row per order: its latest event (spec §2 ods.orders_current), from the
+# typed events of ods.order_events. An order is rebuilt from all its events
+# when any of them is new; `via` lets the build read only those orders' events.
 materialized = "incremental"
 unique_key = ["order_id"]
 latest_by = ["event_time desc", "version desc", "_ingested_at desc"]
+
+[upstream."ods.order_events"]
+via = "order_id"
 
 [[checks]]
 type = "unique"
@@ -13,25 +18,23 @@ type = "not_null"
 columns = ["order_id"]
 */
 SELECT
-    payload ->> 'order_id' AS order_id,
-    payload ->> 'event_id' AS event_id,
-    payload ->> 'customer_id' AS customer_id,
-    -- Tokenized at landing: the address never reached the warehouse.
-    payload ->> 'customer_email' AS email_token,
-    payload ->> 'event_type' AS event_type,
-    CAST(CAST(upper(trim(payload ->> 'event_time')) AS TIMESTAMPTZ) AS TIMESTAMP) AS event_time,
-    CAST(NULLIF(trim(payload ->> 'version'), '') AS INTEGER) AS version,
-    payload ->> 'status' AS status,
-    upper(trim(payload ->> 'currency')) AS currency,
-    CAST(NULLIF(trim(payload ->> 'gross_amount'), '') AS DECIMAL(18, 2)) AS gross_amount,
-    CAST(coalesce(NULLIF(trim(payload ->> 'discount_amount'), ''), '0') AS DECIMAL(18, 2)) AS discount_amount,
-    CAST(NULLIF(trim(payload ->> 'tax_amount'), '') AS DECIMAL(18, 2)) AS tax_amount,
-    upper(trim(payload ->> 'country')) AS country,
-    payload ->> 'channel' AS channel,
+    order_id,
+    event_id,
+    customer_id,
+    email_token,
+    event_type,
+    event_time,
+    version,
+    status,
+    currency,
+    gross_amount,
+    discount_amount,
+    tax_amount,
+    country,
+    channel,
     -- When the order was created, whatever event is the latest; null until
     -- the order_created event has arrived.
-    min(CASE WHEN payload ->> 'event_type' = 'order_created'
-             THEN CAST(CAST(upper(trim(payload ->> 'event_time')) AS TIMESTAMPTZ) AS TIMESTAMP) END)
-        OVER (PARTITION BY payload ->> 'order_id') AS order_created_at,
+    min(CASE WHEN event_type = 'order_created' THEN event_time END)
+        OVER (PARTITION BY order_id) AS order_created_at,
     _ingested_at
-FROM raw.orders_events
+FROM ods.order_events

@@ -4,6 +4,10 @@ materialized = "incremental"
 unique_key = ["payment_id"]
 latest_by = ["event_time desc", "version desc", "_ingested_at desc"]
 
+# A payment is rebuilt from its own events only: read just those.
+[upstream."raw.payments_events"]
+via = "payment_id"
+
 [[checks]]
 type = "unique"
 columns = ["payment_id"]

@@ -3,6 +3,10 @@
 materialized = "incremental"
 unique_key = ["shipment_id", "milestone"]
 latest_by = ["event_time asc", "_ingested_at asc"]
+
+# A shipment's milestones come from its own events only: read just those.
+[upstream."raw.shipments_events"]
+via = "shipment_id"
 */
 SELECT
     shipment_id,
