@@ -10,7 +10,7 @@ use crate::config::{Project, Target};
 use crate::error::{ConfigProblem, Error, Result};
 
 /// Adapter names this build knows, compiled in or not.
-pub const KNOWN: &[&str] = &["duckdb", "bigquery"];
+pub const KNOWN: &[&str] = &["duckdb", "snowflake", "bigquery"];
 
 pub async fn connect(project: &Project, target: &Target) -> Result<Box<dyn Warehouse>> {
     let bad_setting = |message: String| {
@@ -36,6 +36,17 @@ pub async fn connect(project: &Project, target: &Target) -> Result<Box<dyn Wareh
                     .map_err(bad_setting)?;
             Ok(Box::new(
                 pushdown_duckdb::DuckDb::open(settings)
+                    .await
+                    .map_err(refused)?,
+            ))
+        }
+        #[cfg(feature = "snowflake")]
+        "snowflake" => {
+            let settings =
+                pushdown_snowflake::SnowflakeSettings::from_settings(&target.settings, &project.dir)
+                    .map_err(bad_setting)?;
+            Ok(Box::new(
+                pushdown_snowflake::Snowflake::connect(settings)
                     .await
                     .map_err(refused)?,
             ))

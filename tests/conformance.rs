@@ -51,6 +51,18 @@ SELECT
 FROM raw.events
 "#;
 
+/// Snowflake reads VARIANT fields by path, not with `->>`.
+const EVENTS_CURRENT_SNOWFLAKE: &str = r#"SELECT
+    payload['event_id']::VARCHAR AS event_id,
+    payload['customer_id']::VARCHAR AS customer_id,
+    CAST(payload['event_time']::VARCHAR AS TIMESTAMP) AS event_time,
+    CAST(payload['amount']::VARCHAR AS DECIMAL(18, 2)) AS amount,
+    CAST(payload['version']::VARCHAR AS INTEGER) AS version,
+    _ingested_at,
+    _line
+FROM raw.events
+"#;
+
 /// BigQuery reads JSON with JSON_VALUE, not `->>`.
 const EVENTS_CURRENT_BIGQUERY: &str = r#"SELECT
     JSON_VALUE(payload, '$.event_id') AS event_id,
@@ -110,6 +122,12 @@ FROM dw.fact_events
 GROUP BY event_date
 "#;
 
+/// fakesnow sums a DECIMAL as a DOUBLE (Snowflake keeps NUMBER(38, 2)); the
+/// cast makes the emulator answer as Snowflake does.
+const DAILY_AMOUNT_SNOWFLAKE: &str = "SELECT event_date, count(*) AS events, CAST(sum(amount) AS DECIMAL(38, 2)) AS amount\n\
+FROM dw.fact_events\n\
+GROUP BY event_date\n";
+
 /// A model whose DuckDB variant replaces its SQL on DuckDB targets only.
 const ORIGIN: &str = r#"/* pushdown
 materialized = "table"
@@ -148,6 +166,7 @@ fn scenario(targets: &[TargetUnderTest], dir: tempfile::TempDir) -> Scenario {
         dir,
         &[
             ("models/ods/events_current.sql", EVENTS_CURRENT),
+            ("models/ods/events_current.snowflake.sql", EVENTS_CURRENT_SNOWFLAKE),
             (
                 "models/ods/events_current.bigquery.sql",
                 EVENTS_CURRENT_BIGQUERY,
@@ -156,6 +175,7 @@ fn scenario(targets: &[TargetUnderTest], dir: tempfile::TempDir) -> Scenario {
             ("models/dw/fact_events.sql", FACT_EVENTS),
             ("models/dw/dim_country.sql", DIM_COUNTRY),
             ("models/mart/daily_amount.sql", DAILY_AMOUNT),
+            ("models/mart/daily_amount.snowflake.sql", DAILY_AMOUNT_SNOWFLAKE),
             ("models/ods/origin.sql", ORIGIN),
             ("models/ods/origin.duckdb.sql", ORIGIN_DUCKDB),
         ],

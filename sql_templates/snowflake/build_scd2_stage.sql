@@ -19,13 +19,13 @@ _changes AS (
             OR row_number() OVER (PARTITION BY {{ q.ids(c.keys) }} ORDER BY {{ q.id(c.valid_from) }}) = 1 AS _pd_changed
     FROM _snap
 )
-{# The same text as DuckDB's md5(concat_ws('|', ...)): concat_ws skips NULLs
-    there, Snowflake's CONCAT_WS returns NULL instead, so NULLs are dropped with
-    ARRAY_CONSTRUCT_COMPACT (https://docs.snowflake.com/en/sql-reference/functions/array_construct_compact);
-    the timestamp is written with 6 fractional digits like DuckDB's %f
+{# The same text as DuckDB's md5(concat_ws('|', ...)), which skips NULLs:
+    each part is '|' || part (NULL when the part is NULL, then ''), and the
+    leading '|' is cut. Snowflake's CONCAT_WS would return NULL instead. The
+    timestamp is written with 6 fractional digits like DuckDB's %f
     (https://docs.snowflake.com/en/sql-reference/functions-conversion#label-date-time-format-conversion). -#}
 SELECT
-    MD5(ARRAY_TO_STRING(ARRAY_CONSTRUCT_COMPACT({% for k in c.keys %}CAST({{ q.id(k) }} AS VARCHAR), {% endfor %}TO_CHAR(CAST({{ q.id(c.valid_from) }} AS TIMESTAMP_NTZ), 'YYYY-MM-DD"T"HH24:MI:SS.FF6')), '|')) AS {{ q.id(c.surrogate_key) }},
+    MD5(SUBSTR({% for k in c.keys %}COALESCE('|' || CAST({{ q.id(k) }} AS VARCHAR), '') || {% endfor %}COALESCE('|' || TO_CHAR(CAST({{ q.id(c.valid_from) }} AS TIMESTAMP_NTZ), 'YYYY-MM-DD"T"HH24:MI:SS.FF6'), ''), 2)) AS {{ q.id(c.surrogate_key) }},
     {{ q.ids(c.columns) }},
     lead({{ q.id(c.valid_from) }}) OVER (PARTITION BY {{ q.ids(c.keys) }} ORDER BY {{ q.id(c.valid_from) }}) AS {{ q.id("valid_to") }},
     lead({{ q.id(c.valid_from) }}) OVER (PARTITION BY {{ q.ids(c.keys) }} ORDER BY {{ q.id(c.valid_from) }}) IS NULL AS {{ q.id("is_current") }}

@@ -1,5 +1,6 @@
-{#- The current database's catalogue. Names are created quoted, so they are
-    stored (and compared) exactly as given, lowercase included:
-    https://docs.snowflake.com/en/sql-reference/identifiers-syntax#double-quoted-identifiers -#}
+{#- The current database's catalogue. The adapter's session treats quoted
+    identifiers case-insensitively (QUOTED_IDENTIFIERS_IGNORE_CASE), which
+    stores them upper-cased, so names are compared without case:
+    https://docs.snowflake.com/en/sql-reference/parameters#quoted-identifiers-ignore-case -#}
 SELECT count(*) AS n FROM information_schema.tables
-WHERE table_schema = {{ q.str(c.schema) }} AND table_name = {{ q.str(c.name) }}
+WHERE upper(table_schema) = upper({{ q.str(c.schema) }}) AND upper(table_name) = upper({{ q.str(c.name) }})

@@ -82,4 +82,5 @@ pub fn table(db: &Path, name: &str) -> Vec<Vec<String>> {
     rows.sort();
     rows
 }
+pub mod snowflake;
 pub mod targets;

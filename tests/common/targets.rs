@@ -28,6 +28,7 @@ impl TargetUnderTest {
     /// state outside the folder (a database on a server) can isolate it.
     pub fn all(scratch: &Path, scenario: &str) -> Vec<TargetUnderTest> {
         let mut all = vec![Self::duckdb(&scratch.join("warehouse.duckdb"))];
+        all.extend(super::snowflake::target(scenario));
         all.extend(Self::bigquery(scenario));
         all
     }
