@@ -42,9 +42,11 @@ pub async fn connect(project: &Project, target: &Target) -> Result<Box<dyn Wareh
         }
         #[cfg(feature = "snowflake")]
         "snowflake" => {
-            let settings =
-                pushdown_snowflake::SnowflakeSettings::from_settings(&target.settings, &project.dir)
-                    .map_err(bad_setting)?;
+            let settings = pushdown_snowflake::SnowflakeSettings::from_settings(
+                &target.settings,
+                &project.dir,
+            )
+            .map_err(bad_setting)?;
             Ok(Box::new(
                 pushdown_snowflake::Snowflake::connect(settings)
                     .await

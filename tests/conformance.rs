@@ -166,7 +166,10 @@ fn scenario(targets: &[TargetUnderTest], dir: tempfile::TempDir) -> Scenario {
         dir,
         &[
             ("models/ods/events_current.sql", EVENTS_CURRENT),
-            ("models/ods/events_current.snowflake.sql", EVENTS_CURRENT_SNOWFLAKE),
+            (
+                "models/ods/events_current.snowflake.sql",
+                EVENTS_CURRENT_SNOWFLAKE,
+            ),
             (
                 "models/ods/events_current.bigquery.sql",
                 EVENTS_CURRENT_BIGQUERY,
@@ -175,7 +178,10 @@ fn scenario(targets: &[TargetUnderTest], dir: tempfile::TempDir) -> Scenario {
             ("models/dw/fact_events.sql", FACT_EVENTS),
             ("models/dw/dim_country.sql", DIM_COUNTRY),
             ("models/mart/daily_amount.sql", DAILY_AMOUNT),
-            ("models/mart/daily_amount.snowflake.sql", DAILY_AMOUNT_SNOWFLAKE),
+            (
+                "models/mart/daily_amount.snowflake.sql",
+                DAILY_AMOUNT_SNOWFLAKE,
+            ),
             ("models/ods/origin.sql", ORIGIN),
             ("models/ods/origin.duckdb.sql", ORIGIN_DUCKDB),
         ],

@@ -33,8 +33,12 @@ fn state(t: &TargetUnderTest, project: &Path) -> Vec<(String, Vec<Vec<String>>)>
                 "ods.orders_current" | "ods.payments_current" | "ods.shipment_milestones" => {
                     format!("SELECT * EXCLUDE (_ingested_at) FROM {table}")
                 }
-                "raw.rejects" => format!("SELECT source, file, line, raw_text, reason FROM {table}"),
-                "audit.landed_files" => format!("SELECT checksum, source, file, rows, rejects FROM {table}"),
+                "raw.rejects" => {
+                    format!("SELECT source, file, line, raw_text, reason FROM {table}")
+                }
+                "audit.landed_files" => {
+                    format!("SELECT checksum, source, file, rows, rejects FROM {table}")
+                }
                 _ => format!("SELECT * FROM {table}"),
             };
             (table.to_string(), t.rows(project, &sql))
@@ -44,11 +48,16 @@ fn state(t: &TargetUnderTest, project: &Path) -> Vec<(String, Vec<Vec<String>>)>
 
 #[test]
 fn the_reference_pipeline_on_snowflake_equals_duckdb_row_by_row() {
-    let Some(mut sf) = common::snowflake::target("ecommerce") else { return };
+    let Some(mut sf) = common::snowflake::target("ecommerce") else {
+        return;
+    };
     sf.name = "snowflake";
     let dir = tempfile::tempdir().unwrap();
     let all = dir.path().join("all");
-    let cfg = ecommerce_gen::Config { days: 2, ..ecommerce_gen::Config::small(20261125) };
+    let cfg = ecommerce_gen::Config {
+        days: 2,
+        ..ecommerce_gen::Config::small(20261125)
+    };
     let summary = ecommerce_gen::generate(&cfg, &all).unwrap();
     let project = common::example();
     let mut duck = TargetUnderTest::duckdb(&dir.path().join("ecommerce.duckdb"));
@@ -62,7 +71,15 @@ fn the_reference_pipeline_on_snowflake_equals_duckdb_row_by_row() {
         ecommerce_gen::copy_arrival_day(&all, &landing, *day).unwrap();
         for t in [&duck, &sf] {
             let out = t.pushdown_ok(
-                &["run", "--mode", "incremental", "--log-format", "json", "--result-file", result_file.to_str().unwrap()],
+                &[
+                    "run",
+                    "--mode",
+                    "incremental",
+                    "--log-format",
+                    "json",
+                    "--result-file",
+                    result_file.to_str().unwrap(),
+                ],
                 &project,
                 &landing,
             );
@@ -73,11 +90,20 @@ fn the_reference_pipeline_on_snowflake_equals_duckdb_row_by_row() {
     let on_snowflake = state(&sf, &project);
     let mut differences = Vec::new();
     for ((table, d), (_, s)) in on_duckdb.iter().zip(&on_snowflake) {
-        assert!(!d.is_empty() || table == "raw.rejects", "{table} is empty on DuckDB");
+        assert!(
+            !d.is_empty() || table == "raw.rejects",
+            "{table} is empty on DuckDB"
+        );
         if d.len() != s.len() {
-            differences.push(format!("{table}: {} rows on DuckDB, {} on Snowflake", d.len(), s.len()));
+            differences.push(format!(
+                "{table}: {} rows on DuckDB, {} on Snowflake",
+                d.len(),
+                s.len()
+            ));
         } else if let Some((x, y)) = d.iter().zip(s).find(|(x, y)| x != y) {
-            differences.push(format!("{table}: first differing row\n  DuckDB:    {x:?}\n  Snowflake: {y:?}"));
+            differences.push(format!(
+                "{table}: first differing row\n  DuckDB:    {x:?}\n  Snowflake: {y:?}"
+            ));
         }
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
@@ -85,8 +111,14 @@ fn the_reference_pipeline_on_snowflake_equals_duckdb_row_by_row() {
     // A refused connection (wrong URL) says why without the password.
     let mut broken = common::snowflake::target("ecommerce").unwrap();
     broken.env.retain(|(k, _)| k != "PUSHDOWN_SNOWFLAKE_URL");
-    broken.env.push(("PUSHDOWN_SNOWFLAKE_URL".into(), "http://127.0.0.1:9".into()));
-    let failed = broken.pushdown(&["run", "--result-file", result_file.to_str().unwrap()], &project, &landing);
+    broken
+        .env
+        .push(("PUSHDOWN_SNOWFLAKE_URL".into(), "http://127.0.0.1:9".into()));
+    let failed = broken.pushdown(
+        &["run", "--result-file", result_file.to_str().unwrap()],
+        &project,
+        &landing,
+    );
     assert!(!failed.status.success());
     outputs.push(failed);
 
@@ -94,10 +126,16 @@ fn the_reference_pipeline_on_snowflake_equals_duckdb_row_by_row() {
     for out in &outputs {
         for text in [&out.stdout, &out.stderr] {
             let text = String::from_utf8_lossy(text);
-            assert!(!text.contains(pw) && !text.contains("never-printed"), "the password printed:\n{text}");
+            assert!(
+                !text.contains(pw) && !text.contains("never-printed"),
+                "the password printed:\n{text}"
+            );
         }
     }
     let result = std::fs::read_to_string(&result_file).unwrap();
     assert!(result.contains("\"error\""), "{result}");
-    assert!(!result.contains(pw) && !result.contains("never-printed"), "{result}");
+    assert!(
+        !result.contains(pw) && !result.contains("never-printed"),
+        "{result}"
+    );
 }

@@ -136,8 +136,10 @@ pub async fn land(
         .sum();
     let bar = progress.bar("landing", total_bytes);
 
-    // The reader thread runs at most two files ahead of the loader.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Prepared, FileError>>(2);
+    // The reader thread prepares up to a batch ahead, so the next batch is
+    // ready when the warehouse finishes loading this one. A prepared file is
+    // a few paths and counts in memory; its records wait on disk.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Prepared, FileError>>(Batch::MAX_FILES);
     let sources = Arc::new(project.sources.clone());
     let jobs = scan.jobs;
     let staging_dir: PathBuf = staging.clone();
@@ -377,8 +379,8 @@ struct Batch {
 }
 
 impl Batch {
-    const MAX_FILES: usize = 16;
-    const MAX_BYTES: u64 = 64 << 20;
+    const MAX_FILES: usize = 64;
+    const MAX_BYTES: u64 = 128 << 20;
 
     fn full(&self) -> bool {
         self.files.len() >= Self::MAX_FILES || self.bytes >= Self::MAX_BYTES || self.oversized

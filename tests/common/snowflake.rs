@@ -15,7 +15,12 @@ pub fn target(_scenario: &str) -> Option<TargetUnderTest> {
 #[cfg(feature = "snowflake")]
 pub fn target(scenario: &str) -> Option<TargetUnderTest> {
     let url = server()?;
-    let database = format!("PD_{}", scenario.to_uppercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+    let database = format!(
+        "PD_{}",
+        scenario
+            .to_uppercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    );
     Some(TargetUnderTest {
         name: "snowflake",
         dialect: pushdown_adapter::Dialect::Snowflake,
@@ -40,7 +45,10 @@ pub fn venv() -> Option<std::path::PathBuf> {
     use std::path::PathBuf;
     let dir = std::env::var_os("PUSHDOWN_FAKESNOW_VENV")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/pushdown/venv-snowflake")));
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/pushdown/venv-snowflake"))
+        });
     match dir {
         Some(d) if d.join("bin/fakesnow").exists() => Some(d),
         _ => {
@@ -64,7 +72,11 @@ fn server() -> Option<String> {
     use std::time::{Duration, Instant};
     // The child is kept (never waited on: it outlives every test of the
     // process and ends when the process does).
-    type Running = (String, Mutex<std::process::ChildStdin>, Mutex<std::process::Child>);
+    type Running = (
+        String,
+        Mutex<std::process::ChildStdin>,
+        Mutex<std::process::Child>,
+    );
     static SERVER: OnceLock<Option<Running>> = OnceLock::new();
     SERVER
         .get_or_init(|| {

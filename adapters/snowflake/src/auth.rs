@@ -52,14 +52,18 @@ impl KeyPair {
                 "the private key is encrypted: set `private_key_passphrase_env` to the variable holding its passphrase",
             )?;
             RsaPrivateKey::from_pkcs8_encrypted_pem(pem, pass.expose_secret().as_bytes()).map_err(
-                |_| "cannot decrypt the private key: wrong passphrase or not an RSA PKCS#8 key".to_string(),
+                |_| {
+                    "cannot decrypt the private key: wrong passphrase or not an RSA PKCS#8 key"
+                        .to_string()
+                },
             )?
         } else if pem.contains("BEGIN RSA PRIVATE KEY") {
             RsaPrivateKey::from_pkcs1_pem(pem)
                 .map_err(|_| "cannot read the private key as PKCS#1 RSA PEM".to_string())?
         } else {
             RsaPrivateKey::from_pkcs8_pem(pem).map_err(|_| {
-                "cannot read the private key: expected an RSA key in PEM (PKCS#8 or PKCS#1)".to_string()
+                "cannot read the private key: expected an RSA key in PEM (PKCS#8 or PKCS#1)"
+                    .to_string()
             })?
         };
         let der = key
@@ -93,7 +97,10 @@ impl KeyPair {
         let signing_input = format!("{header}.{claims}");
         let signer = SigningKey::<Sha256>::new(self.key.clone());
         let signature = signer.sign(signing_input.as_bytes()).to_bytes();
-        SecretString::from(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+        SecretString::from(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
     }
 }
 
@@ -112,7 +119,10 @@ impl Credentials {
             }
             Credentials::KeyPair(k) => {
                 data.insert("AUTHENTICATOR".into(), "SNOWFLAKE_JWT".into());
-                data.insert("TOKEN".into(), k.jwt(account, user, now).expose_secret().into());
+                data.insert(
+                    "TOKEN".into(),
+                    k.jwt(account, user, now).expose_secret().into(),
+                );
             }
             Credentials::OAuth(t) => {
                 data.insert("AUTHENTICATOR".into(), "OAUTH".into());
@@ -136,7 +146,11 @@ mod tests {
             .args(args)
             .output()
             .expect("openssl runs");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// The key files a user makes as Snowflake's guide says, with openssl.
@@ -145,26 +159,100 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         openssl(d, &["genrsa", "-out", "rsa_key.pem", "2048"]);
-        openssl(d, &["pkcs8", "-topk8", "-inform", "PEM", "-in", "rsa_key.pem", "-out", "rsa_key.p8", "-v2", "aes-256-cbc", "-passout", "pass:s3cr3t-phrase"]);
-        openssl(d, &["pkcs8", "-topk8", "-inform", "PEM", "-in", "rsa_key.pem", "-out", "plain.p8", "-nocrypt"]);
-        openssl(d, &["rsa", "-in", "rsa_key.pem", "-pubout", "-out", "rsa_key.pub"]);
-        openssl(d, &["rsa", "-in", "rsa_key.pem", "-pubout", "-outform", "DER", "-out", "rsa_key.der"]);
+        openssl(
+            d,
+            &[
+                "pkcs8",
+                "-topk8",
+                "-inform",
+                "PEM",
+                "-in",
+                "rsa_key.pem",
+                "-out",
+                "rsa_key.p8",
+                "-v2",
+                "aes-256-cbc",
+                "-passout",
+                "pass:s3cr3t-phrase",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "pkcs8",
+                "-topk8",
+                "-inform",
+                "PEM",
+                "-in",
+                "rsa_key.pem",
+                "-out",
+                "plain.p8",
+                "-nocrypt",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "rsa",
+                "-in",
+                "rsa_key.pem",
+                "-pubout",
+                "-out",
+                "rsa_key.pub",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "rsa",
+                "-in",
+                "rsa_key.pem",
+                "-pubout",
+                "-outform",
+                "DER",
+                "-out",
+                "rsa_key.der",
+            ],
+        );
         let read = |f: &str| SecretString::from(std::fs::read_to_string(d.join(f)).unwrap());
 
         let encrypted = read("rsa_key.p8");
-        assert!(encrypted.expose_secret().contains("BEGIN ENCRYPTED PRIVATE KEY"));
+        assert!(
+            encrypted
+                .expose_secret()
+                .contains("BEGIN ENCRYPTED PRIVATE KEY")
+        );
         let missing = KeyPair::from_pem(&encrypted, None).err().unwrap();
         assert!(missing.contains("private_key_passphrase_env"), "{missing}");
-        let wrong = KeyPair::from_pem(&encrypted, Some(&SecretString::from("nope"))).err().unwrap();
-        assert!(wrong.contains("wrong passphrase") && !wrong.contains("nope"), "{wrong}");
-        let pair = KeyPair::from_pem(&encrypted, Some(&SecretString::from("s3cr3t-phrase"))).unwrap();
+        let wrong = KeyPair::from_pem(&encrypted, Some(&SecretString::from("nope")))
+            .err()
+            .unwrap();
+        assert!(
+            wrong.contains("wrong passphrase") && !wrong.contains("nope"),
+            "{wrong}"
+        );
+        let pair =
+            KeyPair::from_pem(&encrypted, Some(&SecretString::from("s3cr3t-phrase"))).unwrap();
 
         // The fingerprint is what `DESC USER` shows: SHA-256 of the DER public key.
         let der = std::fs::read(d.join("rsa_key.der")).unwrap();
-        assert_eq!(pair.fingerprint(), format!("SHA256:{}", STANDARD.encode(Sha256::digest(&der))));
+        assert_eq!(
+            pair.fingerprint(),
+            format!("SHA256:{}", STANDARD.encode(Sha256::digest(&der)))
+        );
         // Unencrypted PKCS#8 and PKCS#1 give the same key.
-        assert_eq!(KeyPair::from_pem(&read("plain.p8"), None).unwrap().fingerprint(), pair.fingerprint());
-        assert_eq!(KeyPair::from_pem(&read("rsa_key.pem"), None).unwrap().fingerprint(), pair.fingerprint());
+        assert_eq!(
+            KeyPair::from_pem(&read("plain.p8"), None)
+                .unwrap()
+                .fingerprint(),
+            pair.fingerprint()
+        );
+        assert_eq!(
+            KeyPair::from_pem(&read("rsa_key.pem"), None)
+                .unwrap()
+                .fingerprint(),
+            pair.fingerprint()
+        );
 
         let jwt = pair.jwt("myorg-acct.eu-west-1", "loader", 1_700_000_000);
         let parts: Vec<&str> = jwt.expose_secret().split('.').collect();
@@ -172,11 +260,21 @@ mod tests {
         let claims: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
         assert_eq!(claims["sub"], "MYORG-ACCT.LOADER");
-        assert_eq!(claims["iss"], format!("MYORG-ACCT.LOADER.{}", pair.fingerprint()));
-        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
+        assert_eq!(
+            claims["iss"],
+            format!("MYORG-ACCT.LOADER.{}", pair.fingerprint())
+        );
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            3600
+        );
         // The signature verifies with the public key the user registers.
-        let public = rsa::RsaPublicKey::from_public_key_pem(&std::fs::read_to_string(d.join("rsa_key.pub")).unwrap()).unwrap();
-        let sig = Signature::try_from(URL_SAFE_NO_PAD.decode(parts[2]).unwrap().as_slice()).unwrap();
+        let public = rsa::RsaPublicKey::from_public_key_pem(
+            &std::fs::read_to_string(d.join("rsa_key.pub")).unwrap(),
+        )
+        .unwrap();
+        let sig =
+            Signature::try_from(URL_SAFE_NO_PAD.decode(parts[2]).unwrap().as_slice()).unwrap();
         VerifyingKey::<Sha256>::new(public)
             .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig)
             .expect("the JWT's signature verifies");
@@ -187,6 +285,9 @@ mod tests {
         let c = Credentials::Password(SecretString::from("hunter2-pw"));
         let o = Credentials::OAuth(SecretString::from("oauth-tok-123"));
         let shown = format!("{c:?} {o:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("oauth-tok"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("oauth-tok"),
+            "{shown}"
+        );
     }
 }

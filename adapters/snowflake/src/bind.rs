@@ -34,14 +34,26 @@ pub(crate) fn bindings(binds: &[Bind]) -> Json {
             Bind::Decimal(v) => ("TEXT", v.to_string().into()),
             Bind::Text(v) => ("TEXT", v.clone().into()),
             Bind::Date(d) => {
-                let ms = d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp_millis();
+                let ms = d
+                    .and_hms_opt(0, 0, 0)
+                    .expect("midnight exists")
+                    .and_utc()
+                    .timestamp_millis();
                 ("DATE", ms.to_string().into())
             }
             Bind::Timestamp(t) => {
-                let ns = t.and_utc().timestamp_nanos_opt().map(|n| n.to_string()).unwrap_or_else(|| {
-                    // Outside i64 nanoseconds (before 1677 or after 2262).
-                    format!("{}{:09}", t.and_utc().timestamp(), t.and_utc().timestamp_subsec_nanos())
-                });
+                let ns = t
+                    .and_utc()
+                    .timestamp_nanos_opt()
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| {
+                        // Outside i64 nanoseconds (before 1677 or after 2262).
+                        format!(
+                            "{}{:09}",
+                            t.and_utc().timestamp(),
+                            t.and_utc().timestamp_subsec_nanos()
+                        )
+                    });
                 ("TIMESTAMP_NTZ", ns.into())
             }
         };

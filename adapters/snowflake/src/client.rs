@@ -80,10 +80,18 @@ struct Attempt {
 
 impl Attempt {
     fn fatal(kind: ErrorKind, message: String) -> Self {
-        Self { error: WarehouseError::new(kind, message), retryable: false, retry_after: None }
+        Self {
+            error: WarehouseError::new(kind, message),
+            retryable: false,
+            retry_after: None,
+        }
     }
     fn transient(message: String, retry_after: Option<Duration>) -> Self {
-        Self { error: WarehouseError::new(ErrorKind::Transient, message), retryable: true, retry_after }
+        Self {
+            error: WarehouseError::new(ErrorKind::Transient, message),
+            retryable: true,
+            retry_after,
+        }
     }
 }
 
@@ -122,7 +130,12 @@ impl Client {
             .connect_timeout(Duration::from_secs(20))
             .user_agent(concat!("pushdown/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| WarehouseError::new(ErrorKind::Connection, format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| {
+                WarehouseError::new(
+                    ErrorKind::Connection,
+                    format!("cannot build the HTTP client: {e}"),
+                )
+            })?;
         Ok(Self {
             http,
             config,
@@ -151,7 +164,10 @@ impl Client {
         let c = &self.config;
         let mut data = Map::new();
         data.insert("CLIENT_APP_ID".into(), "pushdown".into());
-        data.insert("CLIENT_APP_VERSION".into(), env!("CARGO_PKG_VERSION").into());
+        data.insert(
+            "CLIENT_APP_VERSION".into(),
+            env!("CARGO_PKG_VERSION").into(),
+        );
         data.insert("ACCOUNT_NAME".into(), c.account.clone().into());
         data.insert("LOGIN_NAME".into(), c.user.clone().into());
         // Every instant pushdown writes or reads is UTC. pushdown quotes the
@@ -163,31 +179,59 @@ impl Client {
             "SESSION_PARAMETERS".into(),
             json!({ "TIMEZONE": "UTC", "QUERY_TAG": "pushdown", "QUOTED_IDENTIFIERS_IGNORE_CASE": true }),
         );
-        data.insert("CLIENT_ENVIRONMENT".into(), json!({ "APPLICATION": "pushdown", "OS": std::env::consts::OS }));
+        data.insert(
+            "CLIENT_ENVIRONMENT".into(),
+            json!({ "APPLICATION": "pushdown", "OS": std::env::consts::OS }),
+        );
         c.credentials.login_fields(&c.account, &c.user, &mut data);
-        let body = SecretString::from(Json::Object(
-            [("data".to_string(), Json::Object(data))].into_iter().collect(),
-        ).to_string());
+        let body = SecretString::from(
+            Json::Object(
+                [("data".to_string(), Json::Object(data))]
+                    .into_iter()
+                    .collect(),
+            )
+            .to_string(),
+        );
 
         let mut params: Vec<(&str, String)> = Vec::new();
-        for (name, v) in [("databaseName", &c.database), ("schemaName", &c.schema), ("warehouse", &c.warehouse), ("roleName", &c.role)] {
+        for (name, v) in [
+            ("databaseName", &c.database),
+            ("schemaName", &c.schema),
+            ("warehouse", &c.warehouse),
+            ("roleName", &c.role),
+        ] {
             if let Some(v) = v {
                 params.push((name, v.clone()));
             }
         }
         let answer = self
-            .send(Method::POST, "/session/v1/login-request", &params, Some(&body), None)
+            .send(
+                Method::POST,
+                "/session/v1/login-request",
+                &params,
+                Some(&body),
+                None,
+            )
             .await?;
         if answer.get("success").and_then(Json::as_bool) != Some(true) {
             return Err(WarehouseError::new(
                 ErrorKind::Connection,
-                format!("Snowflake refused the login of user `{}`: {}", c.user, snowflake_message(&answer)),
+                format!(
+                    "Snowflake refused the login of user `{}`: {}",
+                    c.user,
+                    snowflake_message(&answer)
+                ),
             ));
         }
         let token = answer
             .pointer("/data/token")
             .and_then(Json::as_str)
-            .ok_or_else(|| WarehouseError::new(ErrorKind::Connection, "Snowflake's login answer has no session token"))?;
+            .ok_or_else(|| {
+                WarehouseError::new(
+                    ErrorKind::Connection,
+                    "Snowflake's login answer has no session token",
+                )
+            })?;
         *self.token.lock().await = Some(SecretString::from(token.to_string()));
         Ok(())
     }
@@ -207,14 +251,26 @@ impl Client {
         let mut body = Map::new();
         body.insert("sqlText".into(), sql.into());
         body.insert("asyncExec".into(), false.into());
-        body.insert("sequenceId".into(), self.sequence.fetch_add(1, Ordering::Relaxed).into());
-        body.insert("querySubmissionTime".into(), chrono::Utc::now().timestamp_millis().into());
+        body.insert(
+            "sequenceId".into(),
+            self.sequence.fetch_add(1, Ordering::Relaxed).into(),
+        );
+        body.insert(
+            "querySubmissionTime".into(),
+            chrono::Utc::now().timestamp_millis().into(),
+        );
         if !binds.is_empty() {
             body.insert("bindings".into(), crate::bind::bindings(binds));
         }
         let body = SecretString::from(Json::Object(body).to_string());
         let mut answer = self
-            .send(Method::POST, "/queries/v1/query-request", &[], Some(&body), Some(&token))
+            .send(
+                Method::POST,
+                "/queries/v1/query-request",
+                &[],
+                Some(&body),
+                Some(&token),
+            )
             .await?;
 
         let mut wait = Duration::from_millis(50);
@@ -226,12 +282,22 @@ impl Client {
             let url = answer
                 .pointer("/data/getResultUrl")
                 .and_then(Json::as_str)
-                .ok_or_else(|| WarehouseError::new(ErrorKind::Connection, "Snowflake said the statement is running but gave no result URL"))?
+                .ok_or_else(|| {
+                    WarehouseError::new(
+                        ErrorKind::Connection,
+                        "Snowflake said the statement is running but gave no result URL",
+                    )
+                })?
                 .to_string();
-            tracing::debug!(query_id = answer.pointer("/data/queryId").and_then(Json::as_str), "statement still running, polling its result");
+            tracing::debug!(
+                query_id = answer.pointer("/data/queryId").and_then(Json::as_str),
+                "statement still running, polling its result"
+            );
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(self.config.max_poll_interval);
-            answer = self.send(Method::GET, &url, &[], None, Some(&token)).await?;
+            answer = self
+                .send(Method::GET, &url, &[], None, Some(&token))
+                .await?;
         }
 
         if answer.get("success").and_then(Json::as_bool) != Some(true) {
@@ -246,7 +312,9 @@ impl Client {
             };
             return Err(WarehouseError::new(kind, snowflake_message(&answer)));
         }
-        Ok(Response { data: answer.get("data").cloned().unwrap_or(Json::Null) })
+        Ok(Response {
+            data: answer.get("data").cloned().unwrap_or(Json::Null),
+        })
     }
 
     /// The rows of an answer: the inline rowset, then any result chunks.
@@ -254,9 +322,16 @@ impl Client {
         let data = &response.data;
         let columns = rowset::columns(data);
         let mut rows = rowset::inline_rows(data, &columns)?;
-        let chunks = data.get("chunks").and_then(Json::as_array).cloned().unwrap_or_default();
+        let chunks = data
+            .get("chunks")
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default();
         if chunks.is_empty() {
-            return Ok(Rows { columns: columns.iter().map(|c| c.name.clone()).collect(), rows });
+            return Ok(Rows {
+                columns: columns.iter().map(|c| c.name.clone()).collect(),
+                rows,
+            });
         }
         let arrow = data.get("queryResultFormat").and_then(Json::as_str) == Some("arrow");
         let mut headers = reqwest::header::HeaderMap::new();
@@ -268,16 +343,21 @@ impl Client {
                 ) {
                     headers.insert(k, v);
                 }
-            } 
+            }
         } else if let Some(qrmk) = data.get("qrmk").and_then(Json::as_str) {
             // Chunks on S3 encrypted with a customer key (SSE-C).
-            headers.insert("x-amz-server-side-encryption-customer-algorithm", "AES256".parse().expect("static"));
+            headers.insert(
+                "x-amz-server-side-encryption-customer-algorithm",
+                "AES256".parse().expect("static"),
+            );
             if let Ok(v) = qrmk.parse() {
                 headers.insert("x-amz-server-side-encryption-customer-key", v);
             }
         }
         for chunk in chunks {
-            let Some(url) = chunk.get("url").and_then(Json::as_str) else { continue };
+            let Some(url) = chunk.get("url").and_then(Json::as_str) else {
+                continue;
+            };
             let bytes = self.download(url, &headers).await?;
             rows.extend(if arrow {
                 rowset::arrow_rows(&bytes, &columns)?
@@ -285,15 +365,32 @@ impl Client {
                 rowset::json_chunk_rows(&bytes, &columns)?
             });
         }
-        Ok(Rows { columns: columns.iter().map(|c| c.name.clone()).collect(), rows })
+        Ok(Rows {
+            columns: columns.iter().map(|c| c.name.clone()).collect(),
+            rows,
+        })
     }
 
-    async fn download(&self, url: &str, headers: &reqwest::header::HeaderMap) -> Result<Vec<u8>, WarehouseError> {
+    async fn download(
+        &self,
+        url: &str,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Result<Vec<u8>, WarehouseError> {
         let attempt = || async {
-            let resp = self.http.get(url).headers(headers.clone()).send().await.map_err(network)?;
+            let resp = self
+                .http
+                .get(url)
+                .headers(headers.clone())
+                .send()
+                .await
+                .map_err(network)?;
             let status = resp.status();
             if !status.is_success() {
-                return Err(http_failure(status, retry_after(&resp), "downloading a result chunk"));
+                return Err(http_failure(
+                    status,
+                    retry_after(&resp),
+                    "downloading a result chunk",
+                ));
             }
             Ok(resp.bytes().await.map_err(network)?.to_vec())
         };
@@ -310,21 +407,39 @@ impl Client {
         len: u64,
     ) -> Result<(), WarehouseError> {
         let attempt = || async {
-            let file = tokio::fs::File::open(path)
-                .await
-                .map_err(|e| Attempt::fatal(ErrorKind::Stage, format!("cannot read {}: {e}", path.display())))?;
-            let mut req = self.http.put(url).header(reqwest::header::CONTENT_LENGTH, len);
+            let file = tokio::fs::File::open(path).await.map_err(|e| {
+                Attempt::fatal(
+                    ErrorKind::Stage,
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            let mut req = self
+                .http
+                .put(url)
+                .header(reqwest::header::CONTENT_LENGTH, len);
             for (k, v) in headers {
                 req = req.header(k.as_str(), v.as_str());
             }
-            let resp = req.body(reqwest::Body::from(file)).send().await.map_err(network)?;
+            let resp = req
+                .body(reqwest::Body::from(file))
+                .send()
+                .await
+                .map_err(network)?;
             let status = resp.status();
             if !status.is_success() {
                 let after = retry_after(&resp);
                 let text = resp.text().await.unwrap_or_default();
                 let mut f = http_failure(status, after, "the file upload");
-                f.error.kind = if f.retryable { ErrorKind::Transient } else { ErrorKind::Stage };
-                f.error.message = format!("{}: {}", f.error.message, text.chars().take(300).collect::<String>());
+                f.error.kind = if f.retryable {
+                    ErrorKind::Transient
+                } else {
+                    ErrorKind::Stage
+                };
+                f.error.message = format!(
+                    "{}: {}",
+                    f.error.message,
+                    text.chars().take(300).collect::<String>()
+                );
                 return Err(f);
             }
             Ok(())
@@ -345,7 +460,10 @@ impl Client {
         token: Option<&SecretString>,
     ) -> Result<Json, WarehouseError> {
         let mut url = self.config.base_url.join(path).map_err(|e| {
-            WarehouseError::new(ErrorKind::Connection, format!("bad Snowflake URL path `{path}`: {e}"))
+            WarehouseError::new(
+                ErrorKind::Connection,
+                format!("bad Snowflake URL path `{path}`: {e}"),
+            )
         })?;
         let request_id = Uuid::new_v4().to_string();
         {
@@ -376,7 +494,10 @@ impl Client {
                     .header("Accept", "application/snowflake")
                     .header("Content-Type", "application/json");
                 if let Some(t) = token {
-                    req = req.header("Authorization", format!("Snowflake Token=\"{}\"", t.expose_secret()));
+                    req = req.header(
+                        "Authorization",
+                        format!("Snowflake Token=\"{}\"", t.expose_secret()),
+                    );
                 }
                 if let Some(b) = body {
                     req = req.body(b.expose_secret().to_string());
@@ -390,12 +511,16 @@ impl Client {
                     if let Ok(j) = serde_json::from_str::<Json>(&text)
                         && j.get("code").is_some_and(|c| !c.is_null())
                     {
-                        f.error.message = format!("{} ({})", f.error.message, snowflake_message(&j));
+                        f.error.message =
+                            format!("{} ({})", f.error.message, snowflake_message(&j));
                     }
                     return Err(f);
                 }
                 serde_json::from_str::<Json>(&text).map_err(|e| {
-                    Attempt::fatal(ErrorKind::Connection, format!("Snowflake answered {what} with something that is not JSON: {e}"))
+                    Attempt::fatal(
+                        ErrorKind::Connection,
+                        format!("Snowflake answered {what} with something that is not JSON: {e}"),
+                    )
                 })
             }
         };
@@ -447,18 +572,28 @@ fn network(e: reqwest::Error) -> Attempt {
 }
 
 fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
-    let v = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    let v = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?;
     if let Ok(secs) = v.trim().parse::<f64>() {
         return (secs >= 0.0).then(|| Duration::from_secs_f64(secs));
     }
     let at = chrono::DateTime::parse_from_rfc2822(v.trim()).ok()?;
-    let wait = at.signed_duration_since(chrono::Utc::now()).to_std().unwrap_or_default();
+    let wait = at
+        .signed_duration_since(chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
     Some(wait)
 }
 
 fn http_failure(status: StatusCode, after: Option<Duration>, what: &str) -> Attempt {
     let message = format!("Snowflake answered {what} with HTTP {status}");
-    if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT || status.is_server_error() {
+    if status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status.is_server_error()
+    {
         Attempt::transient(message, after)
     } else if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
         Attempt::fatal(ErrorKind::Connection, message)
@@ -470,11 +605,20 @@ fn http_failure(status: StatusCode, after: Option<Duration>, what: &str) -> Atte
 /// "Snowflake error 002003 (42S02): <message>", from an unsuccessful answer.
 pub(crate) fn snowflake_message(answer: &Json) -> String {
     let code = answer.get("code").and_then(Json::as_str).unwrap_or("?");
-    let message = answer.get("message").and_then(Json::as_str).unwrap_or("(no message)");
+    let message = answer
+        .get("message")
+        .and_then(Json::as_str)
+        .unwrap_or("(no message)");
     // Some servers already lead the message with the code.
-    let message = message.strip_prefix(code).map(|m| m.trim_start_matches([':', ' '])).unwrap_or(message);
+    let message = message
+        .strip_prefix(code)
+        .map(|m| m.trim_start_matches([':', ' ']))
+        .unwrap_or(message);
     let message = match answer.pointer("/data/sqlState").and_then(Json::as_str) {
-        Some(state) => message.strip_prefix(&format!("({state})")).map(|m| m.trim_start_matches([':', ' '])).unwrap_or(message),
+        Some(state) => message
+            .strip_prefix(&format!("({state})"))
+            .map(|m| m.trim_start_matches([':', ' ']))
+            .unwrap_or(message),
         None => message,
     };
     match answer.pointer("/data/sqlState").and_then(Json::as_str) {

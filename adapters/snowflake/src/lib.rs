@@ -57,8 +57,22 @@ impl SnowflakeSettings {
     /// Reads the target's settings; unknown keys are an error so a typo does
     /// not silently pick a default. Messages name settings and variables,
     /// never values of secrets.
-    pub fn from_settings(settings: &BTreeMap<String, String>, project_dir: &Path) -> std::result::Result<Self, String> {
-        const PLAIN: &[&str] = &["url", "account", "user", "database", "warehouse", "role", "stage", "upload_parallelism", "retry_attempts", "private_key_path"];
+    pub fn from_settings(
+        settings: &BTreeMap<String, String>,
+        project_dir: &Path,
+    ) -> std::result::Result<Self, String> {
+        const PLAIN: &[&str] = &[
+            "url",
+            "account",
+            "user",
+            "database",
+            "warehouse",
+            "role",
+            "stage",
+            "upload_parallelism",
+            "retry_attempts",
+            "private_key_path",
+        ];
         const SECRET: &[&str] = &["password", "private_key", "private_key_passphrase", "token"];
         for key in settings.keys() {
             let base = key.strip_suffix("_env").unwrap_or(key);
@@ -67,7 +81,11 @@ impl SnowflakeSettings {
                 return Err(format!(
                     "unknown snowflake setting `{key}` (known: {}, each also as `<name>_env`; secrets only as {})",
                     PLAIN.join(", "),
-                    SECRET.iter().map(|s| format!("`{s}_env`")).collect::<Vec<_>>().join(", ")
+                    SECRET
+                        .iter()
+                        .map(|s| format!("`{s}_env`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
         }
@@ -75,7 +93,9 @@ impl SnowflakeSettings {
             match settings.get(&format!("{key}_env")) {
                 Some(var) => match std::env::var(var) {
                     Ok(v) if !v.is_empty() => Ok(Some(v)),
-                    _ => Err(format!("`{key}_env` names the environment variable {var}, which is not set")),
+                    _ => Err(format!(
+                        "`{key}_env` names the environment variable {var}, which is not set"
+                    )),
                 },
                 None => Ok(None),
             }
@@ -86,7 +106,11 @@ impl SnowflakeSettings {
                 None => Ok(settings.get(key).cloned()),
             }
         };
-        let required = |key: &str| plain(key)?.ok_or_else(|| format!("the snowflake setting `{key}` (or `{key}_env`) is required"));
+        let required = |key: &str| {
+            plain(key)?.ok_or_else(|| {
+                format!("the snowflake setting `{key}` (or `{key}_env`) is required")
+            })
+        };
         let secret = |key: &str| from_env(key).map(|v| v.map(SecretString::from));
 
         let account = required("account")?;
@@ -94,10 +118,20 @@ impl SnowflakeSettings {
         // An unquoted Snowflake identifier means its upper-case name; the
         // stage path quotes it, so it is canonicalised here.
         let database = required("database")?;
-        let plain_identifier = database.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && database.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-        let database = if plain_identifier { database.to_uppercase() } else { database };
-        let url = plain("url")?.unwrap_or_else(|| format!("https://{account}.snowflakecomputing.com"));
+        let plain_identifier = database
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && database
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+        let database = if plain_identifier {
+            database.to_uppercase()
+        } else {
+            database
+        };
+        let url =
+            plain("url")?.unwrap_or_else(|| format!("https://{account}.snowflakecomputing.com"));
         let base_url = Url::parse(&url).map_err(|e| format!("`url` is not a URL ({e})"))?;
         let password = secret("password")?;
         let token = secret("token")?;
@@ -105,8 +139,14 @@ impl SnowflakeSettings {
             (Some(k), _) => Some(k),
             (None, Some(path)) => {
                 let p = PathBuf::from(&path);
-                let p = if p.is_absolute() { p } else { project_dir.join(p) };
-                Some(SecretString::from(std::fs::read_to_string(&p).map_err(|e| format!("cannot read the private key file {}: {e}", p.display()))?))
+                let p = if p.is_absolute() {
+                    p
+                } else {
+                    project_dir.join(p)
+                };
+                Some(SecretString::from(std::fs::read_to_string(&p).map_err(
+                    |e| format!("cannot read the private key file {}: {e}", p.display()),
+                )?))
             }
             (None, None) => None,
         };
@@ -117,13 +157,19 @@ impl SnowflakeSettings {
             (None, None, None) => return Err("no credentials: set one of `password_env`, `private_key_path` / `private_key_env`, `token_env`".into()),
             _ => return Err("more than one kind of credentials: set only one of `password_env`, a private key, `token_env`".into()),
         };
-        let number = |key: &str, default: usize| -> std::result::Result<usize, String> {
-            match plain(key)? {
-                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| format!("`{key}` must be a positive whole number, got `{v}`")),
-                None => Ok(default),
-            }
+        let number =
+            |key: &str, default: usize| -> std::result::Result<usize, String> {
+                match plain(key)? {
+                    Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        format!("`{key}` must be a positive whole number, got `{v}`")
+                    }),
+                    None => Ok(default),
+                }
+            };
+        let retry = RetryPolicy {
+            attempts: number("retry_attempts", 10)?,
+            ..RetryPolicy::default()
         };
-        let retry = RetryPolicy { attempts: number("retry_attempts", 10)?, ..RetryPolicy::default() };
         Ok(Self {
             client: ClientConfig {
                 base_url,
@@ -158,7 +204,10 @@ pub struct Snowflake {
 
 impl std::fmt::Debug for Snowflake {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Snowflake").field("client", &self.client).field("stage", &self.stage).finish()
+        f.debug_struct("Snowflake")
+            .field("client", &self.client)
+            .field("stage", &self.stage)
+            .finish()
     }
 }
 
@@ -175,7 +224,12 @@ impl Snowflake {
     pub async fn connect(settings: SnowflakeSettings) -> Result<Self> {
         let client = Client::new(settings.client)?;
         client.login().await?;
-        let stage = format!("@{}.{}.{}", quote(&settings.database), quote("_pushdown"), quote(&settings.stage));
+        let stage = format!(
+            "@{}.{}.{}",
+            quote(&settings.database),
+            quote("_pushdown"),
+            quote(&settings.stage)
+        );
         let sf = Self {
             client: Arc::new(client),
             stage,
@@ -184,12 +238,27 @@ impl Snowflake {
         };
         // The stage is the adapter's transport, not a model: created here, by
         // the adapter, before anything is staged.
-        sf.client.submit(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote("_pushdown")), &[]).await?;
+        sf.client
+            .submit(
+                &format!("CREATE SCHEMA IF NOT EXISTS {}", quote("_pushdown")),
+                &[],
+            )
+            .await?;
         // Session-temporary load tables (landing) are created unqualified,
         // in the current schema.
-        sf.client.submit(&format!("USE SCHEMA {}", quote("_pushdown")), &[]).await?;
         sf.client
-            .submit(&format!("CREATE STAGE IF NOT EXISTS {}.{}.{}", quote(&settings.database), quote("_pushdown"), quote(&settings.stage)), &[])
+            .submit(&format!("USE SCHEMA {}", quote("_pushdown")), &[])
+            .await?;
+        sf.client
+            .submit(
+                &format!(
+                    "CREATE STAGE IF NOT EXISTS {}.{}.{}",
+                    quote(&settings.database),
+                    quote("_pushdown"),
+                    quote(&settings.stage)
+                ),
+                &[],
+            )
             .await?;
         Ok(sf)
     }
@@ -203,7 +272,12 @@ impl Snowflake {
         let pending: Vec<_> = std::mem::take(&mut *self.pending.lock().await);
         let mut first = Ok(());
         for h in pending {
-            let r = h.await.unwrap_or_else(|e| Err(WarehouseError::new(ErrorKind::Stage, format!("upload task failed: {e}"))));
+            let r = h.await.unwrap_or_else(|e| {
+                Err(WarehouseError::new(
+                    ErrorKind::Stage,
+                    format!("upload task failed: {e}"),
+                ))
+            });
             if first.is_ok() {
                 first = r;
             }
@@ -222,15 +296,22 @@ impl Snowflake {
         // the command is only echoed back (nothing is read server-side).
         let put = format!(
             "PUT {} {} AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE",
-            sql_string(&format!("file://{}", with_name(&absolute, &file_name).display())),
+            sql_string(&format!(
+                "file://{}",
+                with_name(&absolute, &file_name).display()
+            )),
             self.stage,
         );
         let answer = {
             let _session = self.client.lock().await;
             self.client.submit(&put, &[]).await?
         };
-        let target = put::StageTarget::from_answer(&answer.data).map_err(|m| WarehouseError::new(ErrorKind::Stage, m))?;
-        let permit = Arc::clone(&self.uploads).acquire_owned().await.expect("never closed");
+        let target = put::StageTarget::from_answer(&answer.data)
+            .map_err(|m| WarehouseError::new(ErrorKind::Stage, m))?;
+        let permit = Arc::clone(&self.uploads)
+            .acquire_owned()
+            .await
+            .expect("never closed");
         let client = Arc::clone(&self.client);
         let local = local.to_path_buf();
         let handle = tokio::spawn(async move {
@@ -247,25 +328,49 @@ fn is_ddl(sql: &str) -> bool {
     let mut rest = sql.trim_start();
     loop {
         if let Some(r) = rest.strip_prefix("--") {
-            rest = r.split_once('\n').map(|(_, r)| r).unwrap_or("").trim_start();
+            rest = r
+                .split_once('\n')
+                .map(|(_, r)| r)
+                .unwrap_or("")
+                .trim_start();
         } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map(|(_, r)| r).unwrap_or("").trim_start();
+            rest = r
+                .split_once("*/")
+                .map(|(_, r)| r)
+                .unwrap_or("")
+                .trim_start();
         } else {
             break;
         }
     }
-    let word: String = rest.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_uppercase();
-    matches!(word.as_str(), "CREATE" | "DROP" | "ALTER" | "TRUNCATE" | "UNDROP" | "GRANT" | "REVOKE" | "COMMENT")
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_uppercase();
+    matches!(
+        word.as_str(),
+        "CREATE" | "DROP" | "ALTER" | "TRUNCATE" | "UNDROP" | "GRANT" | "REVOKE" | "COMMENT"
+    )
 }
 
 fn with_name(p: &Path, name: &str) -> PathBuf {
-    p.parent().map(|d| d.join(name)).unwrap_or_else(|| PathBuf::from(name))
+    p.parent()
+        .map(|d| d.join(name))
+        .unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// Compresses (and encrypts, if the stage asks) on the blocking pool, then
 /// streams the result to the storage the stage names.
-pub async fn upload(client: &Client, target: &put::StageTarget, local: &Path, file_name: &str) -> Result<()> {
-    let stage_err = |m: String| WarehouseError::new(ErrorKind::Stage, format!("PUT of {}: {m}", local.display()));
+pub async fn upload(
+    client: &Client,
+    target: &put::StageTarget,
+    local: &Path,
+    file_name: &str,
+) -> Result<()> {
+    let stage_err = |m: String| {
+        WarehouseError::new(ErrorKind::Stage, format!("PUT of {}: {m}", local.display()))
+    };
     let src = local.to_path_buf();
     let enc = target.encryption.as_ref().map(|e| put::Encryption {
         master_key: e.master_key.clone(),
@@ -279,15 +384,23 @@ pub async fn upload(client: &Client, target: &put::StageTarget, local: &Path, fi
     let metadata = put::metadata_headers(target, &prepared);
     let (url, headers) = match (target.location_type.as_str(), &target.presigned_url) {
         ("GCS", Some(url)) => (url.clone(), metadata),
-        ("S3", _) => put::s3_put_request(target, file_name, &metadata, chrono::Utc::now()).map_err(stage_err)?,
+        ("S3", _) => put::s3_put_request(target, file_name, &metadata, chrono::Utc::now())
+            .map_err(stage_err)?,
         (other, _) => {
             return Err(stage_err(format!(
                 "the stage asks for an upload to `{other}`{}, which this adapter does not implement (supported: GCS presigned URL, S3)",
-                if target.presigned_url.is_none() && other == "GCS" { " without a presigned URL" } else { "" }
+                if target.presigned_url.is_none() && other == "GCS" {
+                    " without a presigned URL"
+                } else {
+                    ""
+                }
             )));
         }
     };
-    client.upload_file(&url, &headers, &prepared.path, prepared.len).await.map_err(|e| stage_err(e.message))
+    client
+        .upload_file(&url, &headers, &prepared.path, prepared.len)
+        .await
+        .map_err(|e| stage_err(e.message))
 }
 
 #[async_trait]
@@ -348,13 +461,22 @@ impl Warehouse for Snowflake {
         let name: String = file
             .id
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         self.put(file.path, &name).await
     }
 
     async fn unstage(&self, location: &str) -> Result<()> {
         let _session = self.client.lock().await;
-        self.client.submit(&format!("REMOVE {location}"), &[]).await.map(|_| ())
+        self.client
+            .submit(&format!("REMOVE {location}"), &[])
+            .await
+            .map(|_| ())
     }
 }

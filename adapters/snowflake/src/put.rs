@@ -63,20 +63,38 @@ pub struct Encryption {
 
 impl std::fmt::Debug for Encryption {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Encryption").field("query_id", &self.query_id).field("smk_id", &self.smk_id).finish_non_exhaustive()
+        f.debug_struct("Encryption")
+            .field("query_id", &self.query_id)
+            .field("smk_id", &self.smk_id)
+            .finish_non_exhaustive()
     }
 }
 
 impl StageTarget {
     pub fn from_answer(data: &Json) -> Result<Self, String> {
-        let info = data.get("stageInfo").ok_or("the PUT answer has no stageInfo")?;
-        let s = |k: &str| info.get(k).and_then(Json::as_str).filter(|v| !v.is_empty()).map(str::to_string);
+        let info = data
+            .get("stageInfo")
+            .ok_or("the PUT answer has no stageInfo")?;
+        let s = |k: &str| {
+            info.get(k)
+                .and_then(Json::as_str)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
         let creds = info.get("creds").and_then(|c| {
             let key_id = c.get("AWS_KEY_ID").and_then(Json::as_str)?;
             Some(AwsCreds {
                 key_id: key_id.to_string(),
-                secret: SecretString::from(c.get("AWS_SECRET_KEY").and_then(Json::as_str).unwrap_or("").to_string()),
-                token: c.get("AWS_TOKEN").and_then(Json::as_str).map(|t| SecretString::from(t.to_string())),
+                secret: SecretString::from(
+                    c.get("AWS_SECRET_KEY")
+                        .and_then(Json::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                ),
+                token: c
+                    .get("AWS_TOKEN")
+                    .and_then(Json::as_str)
+                    .map(|t| SecretString::from(t.to_string())),
             })
         });
         // A single material object, or a list with one per source file.
@@ -88,7 +106,11 @@ impl StageTarget {
         let encryption = material.and_then(|m| {
             Some(Encryption {
                 master_key: SecretString::from(m.get("queryStageMasterKey")?.as_str()?.to_string()),
-                query_id: m.get("queryId").and_then(Json::as_str).unwrap_or("").to_string(),
+                query_id: m
+                    .get("queryId")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 smk_id: match m.get("smkId") {
                     Some(Json::Number(n)) => n.to_string(),
                     Some(Json::String(s)) => s.clone(),
@@ -143,17 +165,25 @@ pub fn prepare(src: &Path, encryption: Option<&Encryption>) -> Result<Prepared, 
     let mut temp = vec![gz.clone()];
     let mut hasher = Sha256::new();
     {
-        let mut input = BufReader::new(std::fs::File::open(src).map_err(|e| format!("cannot read {}: {e}", src.display()))?);
-        let out = BufWriter::new(std::fs::File::create(&gz).map_err(|e| format!("cannot write {}: {e}", gz.display()))?);
+        let mut input = BufReader::new(
+            std::fs::File::open(src).map_err(|e| format!("cannot read {}: {e}", src.display()))?,
+        );
+        let out = BufWriter::new(
+            std::fs::File::create(&gz)
+                .map_err(|e| format!("cannot write {}: {e}", gz.display()))?,
+        );
         let mut enc = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
         let mut buf = vec![0u8; 256 * 1024];
         loop {
-            let n = input.read(&mut buf).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
+            let n = input
+                .read(&mut buf)
+                .map_err(|e| format!("cannot read {}: {e}", src.display()))?;
             if n == 0 {
                 break;
             }
             hasher.update(&buf[..n]);
-            enc.write_all(&buf[..n]).map_err(|e| format!("cannot compress {}: {e}", src.display()))?;
+            enc.write_all(&buf[..n])
+                .map_err(|e| format!("cannot compress {}: {e}", src.display()))?;
         }
         enc.finish()
             .and_then(|mut w| w.flush())
@@ -170,7 +200,13 @@ pub fn prepare(src: &Path, encryption: Option<&Encryption>) -> Result<Prepared, 
         }
     };
     let len = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
-    Ok(Prepared { path, len, digest, encrypted, temp })
+    Ok(Prepared {
+        path,
+        len,
+        digest,
+        encrypted,
+        temp,
+    })
 }
 
 fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
@@ -205,8 +241,12 @@ pub fn encrypt_file(src: &Path, dst: &Path, e: &Encryption) -> Result<EncryptedM
         A256(Box<Aes256CbcEnc>),
     }
     let mut cipher = match master.len() {
-        16 => Enc::A128(Box::new(Aes128CbcEnc::new_from_slices(&file_key, &iv).map_err(|e| e.to_string())?)),
-        32 => Enc::A256(Box::new(Aes256CbcEnc::new_from_slices(&file_key, &iv).map_err(|e| e.to_string())?)),
+        16 => Enc::A128(Box::new(
+            Aes128CbcEnc::new_from_slices(&file_key, &iv).map_err(|e| e.to_string())?,
+        )),
+        32 => Enc::A256(Box::new(
+            Aes256CbcEnc::new_from_slices(&file_key, &iv).map_err(|e| e.to_string())?,
+        )),
         n => return Err(format!("unsupported stage master key length {n} bytes")),
     };
     let mut buf = vec![0u8; 64 * 1024];
@@ -217,7 +257,11 @@ pub fn encrypt_file(src: &Path, dst: &Path, e: &Encryption) -> Result<EncryptedM
         }
         plain.extend_from_slice(&buf[..n]);
         // Keep at least one byte back so the final block is padded below.
-        let whole = if plain.len() % 16 == 0 { plain.len().saturating_sub(16) } else { plain.len() - plain.len() % 16 };
+        let whole = if plain.len() % 16 == 0 {
+            plain.len().saturating_sub(16)
+        } else {
+            plain.len() - plain.len() % 16
+        };
         if whole > 0 {
             let mut blocks: Vec<u8> = plain.drain(..whole).collect();
             for block in blocks.chunks_exact_mut(16) {
@@ -238,11 +282,21 @@ pub fn encrypt_file(src: &Path, dst: &Path, e: &Encryption) -> Result<EncryptedM
     out.flush().map_err(|e| e.to_string())?;
 
     let wrapped = match master.len() {
-        16 => ecb::Encryptor::<aes::Aes128>::new_from_slice(&master).map_err(|e| e.to_string())?.encrypt_padded_vec_mut::<Pkcs7>(&file_key),
-        _ => ecb::Encryptor::<aes::Aes256>::new_from_slice(&master).map_err(|e| e.to_string())?.encrypt_padded_vec_mut::<Pkcs7>(&file_key),
+        16 => ecb::Encryptor::<aes::Aes128>::new_from_slice(&master)
+            .map_err(|e| e.to_string())?
+            .encrypt_padded_vec_mut::<Pkcs7>(&file_key),
+        _ => ecb::Encryptor::<aes::Aes256>::new_from_slice(&master)
+            .map_err(|e| e.to_string())?
+            .encrypt_padded_vec_mut::<Pkcs7>(&file_key),
     };
-    let matdesc = json!({ "queryId": e.query_id, "smkId": e.smk_id, "keySize": bits.to_string() }).to_string();
-    Ok(EncryptedMeta { key: STANDARD.encode(wrapped), iv: STANDARD.encode(iv), matdesc, key_bits: bits })
+    let matdesc = json!({ "queryId": e.query_id, "smkId": e.smk_id, "keySize": bits.to_string() })
+        .to_string();
+    Ok(EncryptedMeta {
+        key: STANDARD.encode(wrapped),
+        iv: STANDARD.encode(iv),
+        matdesc,
+        key_bits: bits,
+    })
 }
 
 /// The headers that describe an upload to its storage.
@@ -285,9 +339,15 @@ pub fn s3_put_request(
     metadata: &[(String, String)],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(String, Vec<(String, String)>), String> {
-    let creds = target.creds.as_ref().ok_or("the S3 stage answer has no credentials")?;
+    let creds = target
+        .creds
+        .as_ref()
+        .ok_or("the S3 stage answer has no credentials")?;
     let region = target.region.clone().unwrap_or_else(|| "us-east-1".into());
-    let (bucket, prefix) = target.location.split_once('/').unwrap_or((&target.location, ""));
+    let (bucket, prefix) = target
+        .location
+        .split_once('/')
+        .unwrap_or((&target.location, ""));
     let key = format!("{prefix}{file_name}");
     let encoded_key: String = key.split('/').map(uri_encode).collect::<Vec<_>>().join("/");
     // An endpoint with a scheme (a local S3) is addressed path-style; AWS
@@ -295,10 +355,22 @@ pub fn s3_put_request(
     let (scheme, host, path) = match target.endpoint.as_deref() {
         Some(e) if e.starts_with("http://") || e.starts_with("https://") => {
             let (scheme, rest) = e.split_once("://").expect("checked");
-            (scheme.to_string(), rest.trim_end_matches('/').to_string(), format!("/{bucket}/{encoded_key}"))
+            (
+                scheme.to_string(),
+                rest.trim_end_matches('/').to_string(),
+                format!("/{bucket}/{encoded_key}"),
+            )
         }
-        Some(e) => ("https".into(), format!("{bucket}.{}", e.trim_end_matches('/')), format!("/{encoded_key}")),
-        None => ("https".into(), format!("{bucket}.s3.{region}.amazonaws.com"), format!("/{encoded_key}")),
+        Some(e) => (
+            "https".into(),
+            format!("{bucket}.{}", e.trim_end_matches('/')),
+            format!("/{encoded_key}"),
+        ),
+        None => (
+            "https".into(),
+            format!("{bucket}.s3.{region}.amazonaws.com"),
+            format!("/{encoded_key}"),
+        ),
     };
     let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
     let day = now.format("%Y%m%d").to_string();
@@ -319,20 +391,29 @@ pub fn s3_put_request(
     let canonical_headers: String = headers.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
     let canonical = format!("PUT\n{path}\n\n{canonical_headers}\n{signed}\nUNSIGNED-PAYLOAD");
     let scope = format!("{day}/{region}/s3/aws4_request");
-    let to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
+    let to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    );
     let hmac = |key: &[u8], data: &str| {
         let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
         m.update(data.as_bytes());
         m.finalize().into_bytes().to_vec()
     };
-    let k = hmac(format!("AWS4{}", creds.secret.expose_secret()).as_bytes(), &day);
+    let k = hmac(
+        format!("AWS4{}", creds.secret.expose_secret()).as_bytes(),
+        &day,
+    );
     let k = hmac(&k, &region);
     let k = hmac(&k, "s3");
     let k = hmac(&k, "aws4_request");
     let signature = hex::encode(hmac(&k, &to_sign));
     headers.push((
         "authorization".into(),
-        format!("AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed}, Signature={signature}", creds.key_id),
+        format!(
+            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed}, Signature={signature}",
+            creds.key_id
+        ),
     ));
     headers.retain(|(k, _)| k != "host");
     Ok((format!("{scheme}://{host}{path}"), headers))
@@ -342,7 +423,9 @@ fn uri_encode(segment: &str) -> String {
     let mut out = String::new();
     for b in segment.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

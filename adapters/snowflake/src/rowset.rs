@@ -8,8 +8,9 @@ use std::str::FromStr;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
-    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+    Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType,
 };
 use arrow_array::{Array, ArrayRef, StructArray};
 use arrow_schema::{DataType, TimeUnit};
@@ -33,8 +34,16 @@ pub fn columns(data: &Json) -> Vec<Column> {
         .map(|cols| {
             cols.iter()
                 .map(|c| Column {
-                    name: c.get("name").and_then(Json::as_str).unwrap_or("").to_string(),
-                    ty: c.get("type").and_then(Json::as_str).unwrap_or("text").to_lowercase(),
+                    name: c
+                        .get("name")
+                        .and_then(Json::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    ty: c
+                        .get("type")
+                        .and_then(Json::as_str)
+                        .unwrap_or("text")
+                        .to_lowercase(),
                     scale: c.get("scale").and_then(Json::as_u64).unwrap_or(0) as u32,
                 })
                 .collect()
@@ -43,14 +52,23 @@ pub fn columns(data: &Json) -> Vec<Column> {
 }
 
 fn bad(message: String) -> WarehouseError {
-    WarehouseError::new(ErrorKind::Connection, format!("cannot read Snowflake's result: {message}"))
+    WarehouseError::new(
+        ErrorKind::Connection,
+        format!("cannot read Snowflake's result: {message}"),
+    )
 }
 
 /// The rows sent inline with the answer, in whichever encoding it uses.
 pub fn inline_rows(data: &Json, columns: &[Column]) -> Result<Vec<Vec<Value>>, WarehouseError> {
-    let format = data.get("queryResultFormat").and_then(Json::as_str).unwrap_or("json");
+    let format = data
+        .get("queryResultFormat")
+        .and_then(Json::as_str)
+        .unwrap_or("json");
     if format.eq_ignore_ascii_case("arrow") {
-        let b64 = data.get("rowsetBase64").and_then(Json::as_str).unwrap_or("");
+        let b64 = data
+            .get("rowsetBase64")
+            .and_then(Json::as_str)
+            .unwrap_or("");
         if b64.is_empty() {
             return Ok(Vec::new());
         }
@@ -66,17 +84,23 @@ pub fn inline_rows(data: &Json, columns: &[Column]) -> Result<Vec<Vec<Value>>, W
 }
 
 /// A JSON result chunk: rows written `[..],[..]` without the outer brackets.
-pub fn json_chunk_rows(bytes: &[u8], columns: &[Column]) -> Result<Vec<Vec<Value>>, WarehouseError> {
+pub fn json_chunk_rows(
+    bytes: &[u8],
+    columns: &[Column],
+) -> Result<Vec<Vec<Value>>, WarehouseError> {
     let mut text = Vec::with_capacity(bytes.len() + 2);
     text.push(b'[');
     text.extend_from_slice(bytes);
     text.push(b']');
-    let rows: Vec<Json> = serde_json::from_slice(&text).map_err(|e| bad(format!("JSON chunk: {e}")))?;
+    let rows: Vec<Json> =
+        serde_json::from_slice(&text).map_err(|e| bad(format!("JSON chunk: {e}")))?;
     rows.iter().map(|r| json_row(r, columns)).collect()
 }
 
 fn json_row(row: &Json, columns: &[Column]) -> Result<Vec<Value>, WarehouseError> {
-    let cells = row.as_array().ok_or_else(|| bad("a rowset row is not an array".into()))?;
+    let cells = row
+        .as_array()
+        .ok_or_else(|| bad("a rowset row is not an array".into()))?;
     cells
         .iter()
         .enumerate()
@@ -92,7 +116,9 @@ fn json_row(row: &Json, columns: &[Column]) -> Result<Vec<Value>, WarehouseError
 }
 
 fn json_cell(s: &str, col: Option<&Column>) -> Result<Value, WarehouseError> {
-    let Some(col) = col else { return Ok(Value::Text(s.to_string())) };
+    let Some(col) = col else {
+        return Ok(Value::Text(s.to_string()));
+    };
     let unreadable = || bad(format!("`{s}` is not a {} ({})", col.ty, col.name));
     Ok(match col.ty.as_str() {
         "fixed" => fixed_from_text(s, col.scale).ok_or_else(unreadable)?,
@@ -155,7 +181,9 @@ pub fn arrow_rows(bytes: &[u8], columns: &[Column]) -> Result<Vec<Vec<Value>>, W
     let mut out = Vec::new();
     for batch in arrow_batches(bytes)? {
         let schema = batch.schema();
-        let mut rows: Vec<Vec<Value>> = (0..batch.num_rows()).map(|_| Vec::with_capacity(batch.num_columns())).collect();
+        let mut rows: Vec<Vec<Value>> = (0..batch.num_rows())
+            .map(|_| Vec::with_capacity(batch.num_columns()))
+            .collect();
         for (i, array) in batch.columns().iter().enumerate() {
             let field = schema.field(i);
             let meta = field.metadata();
@@ -171,7 +199,10 @@ pub fn arrow_rows(bytes: &[u8], columns: &[Column]) -> Result<Vec<Vec<Value>>, W
                 .or_else(|| columns.get(i).map(|c| c.scale))
                 .unwrap_or(0);
             for (r, row) in rows.iter_mut().enumerate() {
-                row.push(arrow_cell(array, r, &ty, scale).map_err(|m| bad(format!("column {}: {m}", field.name())))?);
+                row.push(
+                    arrow_cell(array, r, &ty, scale)
+                        .map_err(|m| bad(format!("column {}: {m}", field.name())))?,
+                );
             }
         }
         out.extend(rows);
@@ -191,7 +222,9 @@ fn arrow_batches(bytes: &[u8]) -> Result<Vec<arrow_array::RecordBatch>, Warehous
     use std::sync::Arc;
     fn relax(f: &Field) -> Field {
         let dt = match f.data_type() {
-            DataType::Struct(children) => DataType::Struct(children.iter().map(|c| Arc::new(relax(c))).collect()),
+            DataType::Struct(children) => {
+                DataType::Struct(children.iter().map(|c| Arc::new(relax(c))).collect())
+            }
             other => other.clone(),
         };
         f.clone().with_data_type(dt).with_nullable(true)
@@ -217,28 +250,54 @@ fn arrow_batches(bytes: &[u8]) -> Result<Vec<arrow_array::RecordBatch>, Warehous
             break; // end of stream
         }
         let len = usize::try_from(len).map_err(|_| bad("negative Arrow message length".into()))?;
-        let meta = bytes.get(at..at + len).ok_or_else(|| bad("Arrow stream truncated".into()))?;
+        let meta = bytes
+            .get(at..at + len)
+            .ok_or_else(|| bad("Arrow stream truncated".into()))?;
         at += len;
-        let message = arrow_ipc::root_as_message(meta).map_err(|e| bad(format!("Arrow message: {e}")))?;
-        let body_len = usize::try_from(message.bodyLength()).map_err(|_| bad("negative Arrow body length".into()))?;
-        let body = bytes.get(at..at + body_len).ok_or_else(|| bad("Arrow stream truncated".into()))?;
+        let message =
+            arrow_ipc::root_as_message(meta).map_err(|e| bad(format!("Arrow message: {e}")))?;
+        let body_len = usize::try_from(message.bodyLength())
+            .map_err(|_| bad("negative Arrow body length".into()))?;
+        let body = bytes
+            .get(at..at + body_len)
+            .ok_or_else(|| bad("Arrow stream truncated".into()))?;
         at += body_len;
         match message.header_type() {
             arrow_ipc::MessageHeader::Schema => {
-                let fb = message.header_as_schema().ok_or_else(|| bad("Arrow schema message without a schema".into()))?;
+                let fb = message
+                    .header_as_schema()
+                    .ok_or_else(|| bad("Arrow schema message without a schema".into()))?;
                 let s = arrow_ipc::convert::fb_to_schema(fb);
                 let fields: Vec<Field> = s.fields().iter().map(|f| relax(f)).collect();
-                schema = Some(Arc::new(Schema::new_with_metadata(fields, s.metadata().clone())));
+                schema = Some(Arc::new(Schema::new_with_metadata(
+                    fields,
+                    s.metadata().clone(),
+                )));
             }
             arrow_ipc::MessageHeader::RecordBatch => {
-                let fb = message.header_as_record_batch().ok_or_else(|| bad("Arrow batch message without a batch".into()))?;
-                let schema = schema.clone().ok_or_else(|| bad("Arrow batch before its schema".into()))?;
+                let fb = message
+                    .header_as_record_batch()
+                    .ok_or_else(|| bad("Arrow batch message without a batch".into()))?;
+                let schema = schema
+                    .clone()
+                    .ok_or_else(|| bad("Arrow batch before its schema".into()))?;
                 let buffer = arrow_buffer::Buffer::from(body.to_vec());
-                let batch = arrow_ipc::reader::read_record_batch(&buffer, fb, schema, &Default::default(), None, &message.version())
-                    .map_err(|e| bad(format!("Arrow batch: {e}")))?;
+                let batch = arrow_ipc::reader::read_record_batch(
+                    &buffer,
+                    fb,
+                    schema,
+                    &Default::default(),
+                    None,
+                    &message.version(),
+                )
+                .map_err(|e| bad(format!("Arrow batch: {e}")))?;
                 batches.push(batch);
             }
-            other => return Err(bad(format!("unexpected Arrow message {other:?} (dictionaries are not used by Snowflake)"))),
+            other => {
+                return Err(bad(format!(
+                    "unexpected Arrow message {other:?} (dictionaries are not used by Snowflake)"
+                )));
+            }
         }
     }
     Ok(batches)
@@ -273,7 +332,9 @@ fn timestamp_at(array: &ArrayRef, r: usize, scale: u32) -> Result<NaiveDateTime,
     let (secs, nanos) = match array.data_type() {
         DataType::Struct(_) => {
             let s: &StructArray = array.as_struct();
-            let epoch = s.column_by_name("epoch").ok_or("timestamp struct without `epoch`")?;
+            let epoch = s
+                .column_by_name("epoch")
+                .ok_or("timestamp struct without `epoch`")?;
             let epoch = int_at(epoch, r).ok_or("timestamp `epoch` is not an integer")? as i64;
             let fraction = match s.column_by_name("fraction") {
                 Some(f) => int_at(f, r).ok_or("timestamp `fraction` is not an integer")? as i64,
@@ -294,12 +355,19 @@ fn timestamp_at(array: &ArrayRef, r: usize, scale: u32) -> Result<NaiveDateTime,
                 TimeUnit::Microsecond => 1_000_000,
                 TimeUnit::Nanosecond => 1_000_000_000,
             };
-            (v.div_euclid(per_sec), v.rem_euclid(per_sec) * (1_000_000_000 / per_sec))
+            (
+                v.div_euclid(per_sec),
+                v.rem_euclid(per_sec) * (1_000_000_000 / per_sec),
+            )
         }
         _ => {
-            let v = int_at(array, r).ok_or_else(|| format!("timestamp as {}", array.data_type()))? as i64;
+            let v = int_at(array, r).ok_or_else(|| format!("timestamp as {}", array.data_type()))?
+                as i64;
             let per_sec = 10i64.pow(scale.min(9));
-            (v.div_euclid(per_sec), v.rem_euclid(per_sec) * 10i64.pow(9 - scale.min(9)))
+            (
+                v.div_euclid(per_sec),
+                v.rem_euclid(per_sec) * 10i64.pow(9 - scale.min(9)),
+            )
         }
     };
     DateTime::from_timestamp(secs, nanos as u32)
@@ -313,13 +381,18 @@ fn arrow_cell(array: &ArrayRef, r: usize, ty: &str, scale: u32) -> Result<Value,
     }
     // A NULL timestamp may be marked on the struct's `epoch` only.
     if let DataType::Struct(_) = array.data_type()
-        && array.as_struct().column_by_name("epoch").is_some_and(|e| e.is_null(r))
+        && array
+            .as_struct()
+            .column_by_name("epoch")
+            .is_some_and(|e| e.is_null(r))
     {
         return Ok(Value::Null);
     }
     let dt = array.data_type();
     Ok(match ty {
-        "timestamp_ntz" | "timestamp_ltz" | "timestamp_tz" => Value::Timestamp(timestamp_at(array, r, scale)?),
+        "timestamp_ntz" | "timestamp_ltz" | "timestamp_tz" => {
+            Value::Timestamp(timestamp_at(array, r, scale)?)
+        }
         "time" => {
             let t = timestamp_at(array, r, scale)?;
             Value::Text(t.format("%H:%M:%S%.f").to_string())
@@ -329,7 +402,10 @@ fn arrow_cell(array: &ArrayRef, r: usize, ty: &str, scale: u32) -> Result<Value,
                 let days = array.as_primitive::<Date32Type>().value(r) as i64;
                 Value::Date(epoch_date(days).ok_or("date out of range")?)
             }
-            _ => Value::Date(epoch_date(int_at(array, r).ok_or("date is not a day count")? as i64).ok_or("date out of range")?),
+            _ => Value::Date(
+                epoch_date(int_at(array, r).ok_or("date is not a day count")? as i64)
+                    .ok_or("date out of range")?,
+            ),
         },
         _ => match dt {
             DataType::Null => Value::Null,
@@ -352,8 +428,14 @@ fn arrow_cell(array: &ArrayRef, r: usize, ty: &str, scale: u32) -> Result<Value,
                 let days = array.as_primitive::<Date32Type>().value(r) as i64;
                 Value::Date(epoch_date(days).ok_or("date out of range")?)
             }
-            DataType::Timestamp(_, _) | DataType::Struct(_) => Value::Timestamp(timestamp_at(array, r, scale)?),
-            other => return Err(format!("unsupported Arrow type {other} for Snowflake type {ty}")),
+            DataType::Timestamp(_, _) | DataType::Struct(_) => {
+                Value::Timestamp(timestamp_at(array, r, scale)?)
+            }
+            other => {
+                return Err(format!(
+                    "unsupported Arrow type {other} for Snowflake type {ty}"
+                ));
+            }
         },
     })
 }

@@ -41,7 +41,10 @@ async fn connect(url: &str) -> Snowflake {
     admin.client.database = None;
     let admin = pushdown_snowflake::Client::new(admin.client).unwrap();
     admin.login().await.unwrap();
-    admin.rows("CREATE DATABASE IF NOT EXISTS pushdown_db", &[]).await.unwrap();
+    admin
+        .rows("CREATE DATABASE IF NOT EXISTS pushdown_db", &[])
+        .await
+        .unwrap();
     Snowflake::connect(settings(url)).await.unwrap()
 }
 
@@ -54,11 +57,9 @@ async fn results_decode_from_arrow_and_json_rowsets() {
     let Some(venv) = support::venv() else { return };
     let server = support::fakesnow(&venv);
     let sf = connect(&server.url()).await;
-    sf.execute(&[
-        r#"CREATE SCHEMA IF NOT EXISTS "raw""#.into(),
-    ])
-    .await
-    .unwrap();
+    sf.execute(&[r#"CREATE SCHEMA IF NOT EXISTS "raw""#.into()])
+        .await
+        .unwrap();
     sf.execute(&[r#"CREATE TABLE "raw"."typed" ("id" NUMBER(38,0), "name" VARCHAR, "at" TIMESTAMP_NTZ, "day" DATE, "amount" NUMBER(10,2), "ok" BOOLEAN, "ratio" FLOAT, "payload" VARIANT)"#.into()])
         .await
         .unwrap();
@@ -74,7 +75,10 @@ async fn results_decode_from_arrow_and_json_rowsets() {
     assert_eq!(inserted.rows, vec![vec![Value::Int(2)]]);
     // SELECTs come back as Arrow.
     let rows = sf.query(r#"SELECT "id", "name", "at", "day", "amount", "ok", "ratio" FROM "raw"."typed" ORDER BY "id""#).await.unwrap();
-    assert_eq!(rows.columns, ["id", "name", "at", "day", "amount", "ok", "ratio"]);
+    assert_eq!(
+        rows.columns,
+        ["id", "name", "at", "day", "amount", "ok", "ratio"]
+    );
     assert_eq!(
         rows.rows,
         vec![
@@ -87,13 +91,27 @@ async fn results_decode_from_arrow_and_json_rowsets() {
                 Value::Bool(true),
                 Value::Float(1.5),
             ],
-            vec![Value::Int(2), Value::Null, Value::Null, Value::Null, Value::Decimal(Decimal::new(-5, 2)), Value::Bool(false), Value::Null],
+            vec![
+                Value::Int(2),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Decimal(Decimal::new(-5, 2)),
+                Value::Bool(false),
+                Value::Null
+            ],
         ]
     );
-    let payload = sf.query(r#"SELECT "payload":a::NUMBER AS a FROM "raw"."typed" WHERE "id" = 1"#).await.unwrap();
+    let payload = sf
+        .query(r#"SELECT "payload":a::NUMBER AS a FROM "raw"."typed" WHERE "id" = 1"#)
+        .await
+        .unwrap();
     assert_eq!(payload.scalar(), Some(&Value::Int(1)));
     // An empty result decodes to no rows, columns still named.
-    let none = sf.query(r#"SELECT "id" FROM "raw"."typed" WHERE FALSE"#).await.unwrap();
+    let none = sf
+        .query(r#"SELECT "id" FROM "raw"."typed" WHERE FALSE"#)
+        .await
+        .unwrap();
     assert!(none.rows.is_empty());
 }
 
@@ -103,7 +121,9 @@ async fn bind_parameters_carry_values_not_sql() {
     let server = support::fakesnow(&venv);
     let sf = connect(&server.url()).await;
     let c = sf.client();
-    c.rows(r#"CREATE SCHEMA IF NOT EXISTS "PUBLIC""#, &[]).await.unwrap();
+    c.rows(r#"CREATE SCHEMA IF NOT EXISTS "PUBLIC""#, &[])
+        .await
+        .unwrap();
     c.rows(r#"CREATE TABLE "PUBLIC"."b" ("t" VARCHAR, "n" NUMBER(38,0), "d" DATE, "x" TIMESTAMP_NTZ, "m" NUMBER(12,2), "f" BOOLEAN)"#, &[]).await.unwrap();
     let tricky = "O'Brien\"; DROP TABLE b; --";
     c.rows(
@@ -119,10 +139,26 @@ async fn bind_parameters_carry_values_not_sql() {
     )
     .await
     .unwrap();
-    c.rows(r#"INSERT INTO "PUBLIC"."b" VALUES (?, ?, ?, ?, ?, ?)"#, &[Bind::Null, Bind::Null, Bind::Null, Bind::Null, Bind::Null, Bind::Null])
+    c.rows(
+        r#"INSERT INTO "PUBLIC"."b" VALUES (?, ?, ?, ?, ?, ?)"#,
+        &[
+            Bind::Null,
+            Bind::Null,
+            Bind::Null,
+            Bind::Null,
+            Bind::Null,
+            Bind::Null,
+        ],
+    )
+    .await
+    .unwrap();
+    let rows = c
+        .rows(
+            r#"SELECT * FROM "PUBLIC"."b" WHERE "n" = ?"#,
+            &[Bind::Int(-42)],
+        )
         .await
         .unwrap();
-    let rows = c.rows(r#"SELECT * FROM "PUBLIC"."b" WHERE "n" = ?"#, &[Bind::Int(-42)]).await.unwrap();
     assert_eq!(
         rows.rows,
         vec![vec![
@@ -134,7 +170,13 @@ async fn bind_parameters_carry_values_not_sql() {
             Value::Bool(true),
         ]]
     );
-    let n = c.rows(r#"SELECT count(*) FROM "PUBLIC"."b" WHERE "t" IS NULL"#, &[]).await.unwrap();
+    let n = c
+        .rows(
+            r#"SELECT count(*) FROM "PUBLIC"."b" WHERE "t" IS NULL"#,
+            &[],
+        )
+        .await
+        .unwrap();
     assert_eq!(n.scalar(), Some(&Value::Int(1)));
 }
 
@@ -143,26 +185,59 @@ async fn a_refused_statement_fails_with_snowflakes_code_and_a_batch_rolls_back()
     let Some(venv) = support::venv() else { return };
     let server = support::fakesnow(&venv);
     let sf = connect(&server.url()).await;
-    let err = sf.query(r#"SELECT * FROM "raw"."missing""#).await.unwrap_err();
+    let err = sf
+        .query(r#"SELECT * FROM "raw"."missing""#)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Statement);
-    assert!(err.message.contains("002003") && err.message.contains("42S02"), "{}", err.message);
+    assert!(
+        err.message.contains("002003") && err.message.contains("42S02"),
+        "{}",
+        err.message
+    );
     assert!(!err.is_retryable());
 
-    sf.execute(&[r#"CREATE SCHEMA IF NOT EXISTS "PUBLIC""#.into(), r#"CREATE TABLE "PUBLIC"."t" ("a" NUMBER(38,0))"#.into()]).await.unwrap();
+    sf.execute(&[
+        r#"CREATE SCHEMA IF NOT EXISTS "PUBLIC""#.into(),
+        r#"CREATE TABLE "PUBLIC"."t" ("a" NUMBER(38,0))"#.into(),
+    ])
+    .await
+    .unwrap();
     let err = sf
-        .execute(&[r#"INSERT INTO "PUBLIC"."t" VALUES (1)"#.into(), r#"INSERT INTO "PUBLIC"."nope" VALUES (2)"#.into()])
+        .execute(&[
+            r#"INSERT INTO "PUBLIC"."t" VALUES (1)"#.into(),
+            r#"INSERT INTO "PUBLIC"."nope" VALUES (2)"#.into(),
+        ])
         .await
         .unwrap_err();
     assert_eq!(err.statement, Some(1), "{err:?}");
-    let n = sf.query(r#"SELECT count(*) FROM "PUBLIC"."t""#).await.unwrap();
-    assert_eq!(n.scalar(), Some(&Value::Int(0)), "the first INSERT was rolled back");
-    sf.execute(&[r#"INSERT INTO "PUBLIC"."t" VALUES (1)"#.into(), r#"INSERT INTO "PUBLIC"."t" VALUES (2)"#.into()]).await.unwrap();
-    let n = sf.query(r#"SELECT count(*) FROM "PUBLIC"."t""#).await.unwrap();
+    let n = sf
+        .query(r#"SELECT count(*) FROM "PUBLIC"."t""#)
+        .await
+        .unwrap();
+    assert_eq!(
+        n.scalar(),
+        Some(&Value::Int(0)),
+        "the first INSERT was rolled back"
+    );
+    sf.execute(&[
+        r#"INSERT INTO "PUBLIC"."t" VALUES (1)"#.into(),
+        r#"INSERT INTO "PUBLIC"."t" VALUES (2)"#.into(),
+    ])
+    .await
+    .unwrap();
+    let n = sf
+        .query(r#"SELECT count(*) FROM "PUBLIC"."t""#)
+        .await
+        .unwrap();
     assert_eq!(n.scalar(), Some(&Value::Int(2)));
 
     // The session's Debug and the settings' Debug show no password.
     let shown = format!("{sf:?} {:?}", settings(&server.url()));
-    assert!(!shown.contains(PASSWORD) && !shown.contains("never-printed"), "{shown}");
+    assert!(
+        !shown.contains(PASSWORD) && !shown.contains("never-printed"),
+        "{shown}"
+    );
 }
 
 #[tokio::test]
@@ -182,22 +257,35 @@ async fn staged_files_are_put_through_the_presigned_url_and_copied() {
     let csv = run_dir.join("pay.rows.csv");
     std::fs::write(&csv, "1,p1,\"a, b\"\n2,p2,\n3,p3,\"say \"\"hi\"\"\"\n").unwrap();
 
-    let staged = |path: &'static Path, id: &'static str, format| StagedFile { path, id, format, columns: &[] };
+    let staged = |path: &'static Path, id: &'static str, format| StagedFile {
+        path,
+        id,
+        format,
+        columns: &[],
+    };
     let rows: &'static Path = Box::leak(rows.into_boxed_path());
     let csv: &'static Path = Box::leak(csv.into_boxed_path());
-    let json_at = sf.stage(&staged(rows, "abc123-orders-0", StagedFormat::JsonLines)).await.unwrap();
-    let csv_at = sf.stage(&staged(csv, "def456-pay-0", StagedFormat::Csv)).await.unwrap();
-    assert!(json_at.starts_with(r#"@"PUSHDOWN_DB"."_pushdown"."pushdown_landing"/"#), "{json_at}");
-    sf.execute(&[
-        r#"CREATE SCHEMA IF NOT EXISTS "raw""#.into(),
-    ])
-    .await
-    .unwrap();
+    let json_at = sf
+        .stage(&staged(rows, "abc123-orders-0", StagedFormat::JsonLines))
+        .await
+        .unwrap();
+    let csv_at = sf
+        .stage(&staged(csv, "def456-pay-0", StagedFormat::Csv))
+        .await
+        .unwrap();
+    assert!(
+        json_at.starts_with(r#"@"PUSHDOWN_DB"."_pushdown"."pushdown_landing"/"#),
+        "{json_at}"
+    );
+    sf.execute(&[r#"CREATE SCHEMA IF NOT EXISTS "raw""#.into()])
+        .await
+        .unwrap();
     sf.execute(&[
         r#"CREATE TABLE "raw"."orders" ("payload" VARIANT, "_line" NUMBER(38,0))"#.into(),
         r#"CREATE TABLE "raw"."load" ("v" VARIANT)"#.into(),
         r#"CREATE TABLE "raw"."pay" ("_line" NUMBER(38,0), "id" VARCHAR, "note" VARCHAR)"#.into(),
-        r#"CREATE TEMPORARY TABLE "pay_load" ("_line" NUMBER(38,0), "id" VARCHAR, "note" VARCHAR)"#.into(),
+        r#"CREATE TEMPORARY TABLE "pay_load" ("_line" NUMBER(38,0), "id" VARCHAR, "note" VARCHAR)"#
+            .into(),
     ])
     .await
     .unwrap();
@@ -209,11 +297,23 @@ async fn staged_files_are_put_through_the_presigned_url_and_copied() {
     ])
     .await
     .unwrap();
-    let n = sf.query(r#"SELECT count(*), sum("payload":id::NUMBER) FROM "raw"."orders""#).await.unwrap();
-    assert_eq!(n.rows, vec![vec![Value::Int(500), Value::Int(500 * 501 / 2)]]);
-    let note = sf.query(r#"SELECT "payload":note::VARCHAR FROM "raw"."orders" WHERE "_line" = 7"#).await.unwrap();
+    let n = sf
+        .query(r#"SELECT count(*), sum("payload":id::NUMBER) FROM "raw"."orders""#)
+        .await
+        .unwrap();
+    assert_eq!(
+        n.rows,
+        vec![vec![Value::Int(500), Value::Int(500 * 501 / 2)]]
+    );
+    let note = sf
+        .query(r#"SELECT "payload":note::VARCHAR FROM "raw"."orders" WHERE "_line" = 7"#)
+        .await
+        .unwrap();
     assert_eq!(note.scalar(), Some(&Value::Text("row 7 \"quoted\"".into())));
-    let pay = sf.query(r#"SELECT "id", "note" FROM "raw"."pay" ORDER BY "_line""#).await.unwrap();
+    let pay = sf
+        .query(r#"SELECT "id", "note" FROM "raw"."pay" ORDER BY "_line""#)
+        .await
+        .unwrap();
     assert_eq!(
         pay.rows,
         vec![
@@ -223,7 +323,10 @@ async fn staged_files_are_put_through_the_presigned_url_and_copied() {
         ]
     );
     // No temporary compressed copy is left beside the source.
-    let left: Vec<_> = std::fs::read_dir(&run_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(&run_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(left.len(), 2, "{left:?}");
     // fakesnow has no REMOVE, so `unstage` is not exercised here (the core
     // ignores its failure: staged names are unique per run).
@@ -237,7 +340,11 @@ async fn s3_uploads_are_signed_and_encrypted_as_snowflakes_drivers_do() {
     let Some(venv) = support::venv() else { return };
     let s3 = support::moto(&venv);
     let http = reqwest::Client::new();
-    let r = http.put(format!("{}/sfc-stage", s3.url())).send().await.unwrap();
+    let r = http
+        .put(format!("{}/sfc-stage", s3.url()))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success(), "{:?}", r.text().await);
 
     let master = [7u8; 32];
@@ -261,12 +368,16 @@ async fn s3_uploads_are_signed_and_encrypted_as_snowflakes_drivers_do() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("big.jsonl");
     // Not a multiple of the AES block, several read buffers long.
-    let original: String = (0..40_000).map(|i| format!("{{\"_line\":{i},\"payload\":{{\"k\":\"v{i}\"}}}}\n")).collect();
+    let original: String = (0..40_000)
+        .map(|i| format!("{{\"_line\":{i},\"payload\":{{\"k\":\"v{i}\"}}}}\n"))
+        .collect();
     std::fs::write(&src, &original).unwrap();
 
     let sf_settings = settings("http://127.0.0.1:1");
     let client = pushdown_snowflake::Client::new(sf_settings.client).unwrap();
-    pushdown_snowflake::upload(&client, &target, &src, "big.jsonl.gz").await.unwrap();
+    pushdown_snowflake::upload(&client, &target, &src, "big.jsonl.gz")
+        .await
+        .unwrap();
 
     // moto does not verify signatures; it wants one present on a GET.
     let got = http
@@ -276,8 +387,15 @@ async fn s3_uploads_are_signed_and_encrypted_as_snowflakes_drivers_do() {
         .await
         .unwrap();
     let h = got.headers().clone();
-    let meta = |k: &str| h.get(k).unwrap_or_else(|| panic!("no {k} in {h:?}")).to_str().unwrap().to_string();
-    let matdesc: serde_json::Value = serde_json::from_str(&meta("x-amz-meta-x-amz-matdesc")).unwrap();
+    let meta = |k: &str| {
+        h.get(k)
+            .unwrap_or_else(|| panic!("no {k} in {h:?}"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let matdesc: serde_json::Value =
+        serde_json::from_str(&meta("x-amz-meta-x-amz-matdesc")).unwrap();
     assert_eq!(matdesc["smkId"], "12345");
     assert_eq!(matdesc["queryId"], "01b2-query");
     assert_eq!(matdesc["keySize"], "256");
@@ -285,14 +403,33 @@ async fn s3_uploads_are_signed_and_encrypted_as_snowflakes_drivers_do() {
     let iv = STANDARD.decode(meta("x-amz-meta-x-amz-iv")).unwrap();
     let status = got.status();
     let body = got.bytes().await.unwrap();
-    assert!(status.is_success(), "{status}: {}", String::from_utf8_lossy(&body));
-    assert_ne!(&body[..2], &[0x1f, 0x8b], "the object is not stored in clear gzip");
+    assert!(
+        status.is_success(),
+        "{status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    assert_ne!(
+        &body[..2],
+        &[0x1f, 0x8b],
+        "the object is not stored in clear gzip"
+    );
 
-    let file_key = ecb::Decryptor::<aes::Aes256>::new_from_slice(&master).unwrap().decrypt_padded_vec_mut::<Pkcs7>(&wrapped).unwrap();
+    let file_key = ecb::Decryptor::<aes::Aes256>::new_from_slice(&master)
+        .unwrap()
+        .decrypt_padded_vec_mut::<Pkcs7>(&wrapped)
+        .unwrap();
     assert_eq!(file_key.len(), 32);
-    let gz = cbc::Decryptor::<aes::Aes256>::new_from_slices(&file_key, &iv).unwrap().decrypt_padded_vec_mut::<Pkcs7>(&body).unwrap();
+    let gz = cbc::Decryptor::<aes::Aes256>::new_from_slices(&file_key, &iv)
+        .unwrap()
+        .decrypt_padded_vec_mut::<Pkcs7>(&body)
+        .unwrap();
     let mut plain = String::new();
-    flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut plain).unwrap();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_string(&mut plain)
+        .unwrap();
     assert_eq!(plain, original);
-    assert_eq!(meta("x-amz-meta-sfc-digest"), STANDARD.encode(<sha2::Sha256 as sha2::Digest>::digest(original.as_bytes())));
+    assert_eq!(
+        meta("x-amz-meta-sfc-digest"),
+        STANDARD.encode(<sha2::Sha256 as sha2::Digest>::digest(original.as_bytes()))
+    );
 }

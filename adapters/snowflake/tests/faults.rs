@@ -55,7 +55,9 @@ struct Proxy {
     state: Arc<Mutex<State>>,
 }
 
-async fn read_request(s: &mut TcpStream) -> Option<(String, String, Vec<(String, String)>, Vec<u8>)> {
+async fn read_request(
+    s: &mut TcpStream,
+) -> Option<(String, String, Vec<(String, String)>, Vec<u8>)> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -75,9 +77,16 @@ async fn read_request(s: &mut TcpStream) -> Option<(String, String, Vec<(String,
     let method = parts.next()?.to_string();
     let target = parts.next()?.to_string();
     let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string())))
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+        })
         .collect();
-    let len: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
     let mut body = buf[head_end + 4..].to_vec();
     while body.len() < len {
         let n = s.read(&mut chunk).await.ok()?;
@@ -108,7 +117,9 @@ impl Proxy {
         let http = reqwest::Client::new();
         tokio::spawn(async move {
             loop {
-                let Ok((sock, _)) = listener.accept().await else { return };
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
                 let st = Arc::clone(&st);
                 let http = http.clone();
                 let upstream = upstream.clone();
@@ -119,24 +130,50 @@ impl Proxy {
     }
 
     fn plan(&self, marker: &str, faults: Vec<Fault>) {
-        self.state.lock().unwrap().plan.push((marker.to_string(), faults));
+        self.state
+            .lock()
+            .unwrap()
+            .plan
+            .push((marker.to_string(), faults));
     }
 }
 
-async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>, http: reqwest::Client, upstream: String) {
-    let Some((method, target, headers, body)) = read_request(&mut sock).await else { return };
+async fn serve(
+    mut sock: TcpStream,
+    st: Arc<Mutex<State>>,
+    http: reqwest::Client,
+    upstream: String,
+) {
+    let Some((method, target, headers, body)) = read_request(&mut sock).await else {
+        return;
+    };
     let sql = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
-        .and_then(|j| j.get("sqlText").and_then(|s| s.as_str()).map(str::to_string))
+        .and_then(|j| {
+            j.get("sqlText")
+                .and_then(|s| s.as_str())
+                .map(str::to_string)
+        })
         .unwrap_or_default();
     let request_id = url::Url::parse(&format!("http://x{target}"))
         .ok()
-        .and_then(|u| u.query_pairs().find(|(k, _)| k == "requestId").map(|(_, v)| v.to_string()))
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "requestId")
+                .map(|(_, v)| v.to_string())
+        })
         .unwrap_or_default();
-    st.lock().unwrap().log.push((target.clone(), sql.clone(), Instant::now()));
+    st.lock()
+        .unwrap()
+        .log
+        .push((target.clone(), sql.clone(), Instant::now()));
 
     // Polls of a slow statement's result URL.
-    if let Some(id) = target.strip_prefix("/queries/").and_then(|t| t.split('/').next()).filter(|_| target.contains("/result")) {
+    if let Some(id) = target
+        .strip_prefix("/queries/")
+        .and_then(|t| t.split('/').next())
+        .filter(|_| target.contains("/result"))
+    {
         let answer = {
             let mut s = st.lock().unwrap();
             let (left, answer) = s.pending.get_mut(id).expect("a known result id");
@@ -153,15 +190,26 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>, http: reqwest::Client
 
     let fault = {
         let mut s = st.lock().unwrap();
-        s.plan.iter_mut().find(|(m, f)| !f.is_empty() && sql.contains(m.as_str())).map(|(_, f)| f.remove(0))
+        s.plan
+            .iter_mut()
+            .find(|(m, f)| !f.is_empty() && sql.contains(m.as_str()))
+            .map(|(_, f)| f.remove(0))
     };
     match &fault {
         Some(Fault::Status(code, after)) => {
-            let extra = after.map(|a| format!("Retry-After: {a}\r\n")).unwrap_or_default();
+            let extra = after
+                .map(|a| format!("Retry-After: {a}\r\n"))
+                .unwrap_or_default();
             if *code == 429 {
                 st.lock().unwrap().throttled_at.push(Instant::now());
             }
-            return respond(&mut sock, *code, &extra, b"{\"success\":false,\"code\":null,\"message\":\"injected\"}").await;
+            return respond(
+                &mut sock,
+                *code,
+                &extra,
+                b"{\"success\":false,\"code\":null,\"message\":\"injected\"}",
+            )
+            .await;
         }
         Some(Fault::DropBefore) => return, // the socket closes unanswered
         _ => {}
@@ -173,7 +221,9 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>, http: reqwest::Client
     let answer = match remembered {
         Some(a) if !request_id.is_empty() => a,
         _ => {
-            let mut req = http.request(method.parse().unwrap(), format!("{upstream}{target}")).body(body.clone());
+            let mut req = http
+                .request(method.parse().unwrap(), format!("{upstream}{target}"))
+                .body(body.clone());
             for (k, v) in &headers {
                 if k != "host" && k != "content-length" && k != "connection" {
                     req = req.header(k.as_str(), v.as_str());
@@ -195,7 +245,10 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>, http: reqwest::Client
         Some(Fault::DropAfter) => {} // ran on the server, the answer is lost
         Some(Fault::Slow(polls)) => {
             let id = format!("r{}", uuid::Uuid::new_v4().simple());
-            st.lock().unwrap().pending.insert(id.clone(), (polls, answer));
+            st.lock()
+                .unwrap()
+                .pending
+                .insert(id.clone(), (polls, answer));
             respond(&mut sock, 200, "", &in_progress(&id, "333334")).await;
         }
         _ => respond(&mut sock, 200, "", &answer).await,
@@ -237,14 +290,35 @@ async fn storms_drops_and_slow_statements_complete_once() {
     let proxy = Proxy::start(server.url()).await;
 
     // Even the login goes through a storm.
-    proxy.state.lock().unwrap().plan.push((String::new(), vec![Fault::Status(503, None), Fault::Status(502, None)]));
+    proxy.state.lock().unwrap().plan.push((
+        String::new(),
+        vec![Fault::Status(503, None), Fault::Status(502, None)],
+    ));
     let sf = Snowflake::connect(settings(&proxy.url, 8)).await.unwrap();
-    sf.execute(&[r#"CREATE SCHEMA IF NOT EXISTS "raw""#.into(), r#"CREATE TABLE "raw"."t" ("id" NUMBER(38,0), "v" VARCHAR)"#.into()])
-        .await
-        .unwrap();
+    sf.execute(&[
+        r#"CREATE SCHEMA IF NOT EXISTS "raw""#.into(),
+        r#"CREATE TABLE "raw"."t" ("id" NUMBER(38,0), "v" VARCHAR)"#.into(),
+    ])
+    .await
+    .unwrap();
 
-    proxy.plan("VALUES (1,", vec![Fault::Status(503, None), Fault::Status(503, None), Fault::Status(503, None), Fault::DropBefore]);
-    proxy.plan("VALUES (2,", vec![Fault::Status(429, Some(1)), Fault::DropAfter, Fault::Status(500, None)]);
+    proxy.plan(
+        "VALUES (1,",
+        vec![
+            Fault::Status(503, None),
+            Fault::Status(503, None),
+            Fault::Status(503, None),
+            Fault::DropBefore,
+        ],
+    );
+    proxy.plan(
+        "VALUES (2,",
+        vec![
+            Fault::Status(429, Some(1)),
+            Fault::DropAfter,
+            Fault::Status(500, None),
+        ],
+    );
     proxy.plan("VALUES (3,", vec![Fault::DropAfter, Fault::DropAfter]);
     proxy.plan("COMMIT", vec![Fault::DropAfter]);
     sf.execute(&[
@@ -257,33 +331,74 @@ async fn storms_drops_and_slow_statements_complete_once() {
 
     // A statement that outlives the synchronous window is polled to its end.
     proxy.plan("count(*)", vec![Fault::Slow(3)]);
-    let n = sf.query(r#"SELECT count(*), CAST(sum("id") AS NUMBER(38, 0)) FROM "raw"."t""#).await.unwrap();
-    assert_eq!(n.rows, vec![vec![Value::Int(3), Value::Int(6)]], "every row once, none doubled");
+    let n = sf
+        .query(r#"SELECT count(*), CAST(sum("id") AS NUMBER(38, 0)) FROM "raw"."t""#)
+        .await
+        .unwrap();
+    assert_eq!(
+        n.rows,
+        vec![vec![Value::Int(3), Value::Int(6)]],
+        "every row once, none doubled"
+    );
 
     let s = proxy.state.lock().unwrap();
     // Each submission reached the server once, however often it was sent.
     let twice: Vec<_> = s.executed.iter().filter(|(_, n)| **n != 1).collect();
-    assert!(twice.is_empty(), "request ids executed more than once: {twice:?}");
-    let sent = |marker: &str| s.log.iter().filter(|(_, sql, _)| sql.contains(marker)).count();
+    assert!(
+        twice.is_empty(),
+        "request ids executed more than once: {twice:?}"
+    );
+    let sent = |marker: &str| {
+        s.log
+            .iter()
+            .filter(|(_, sql, _)| sql.contains(marker))
+            .count()
+    };
     assert_eq!(sent("VALUES (1,"), 5, "four failures, then the answer");
     assert_eq!(sent("VALUES (2,"), 4);
     assert_eq!(sent("VALUES (3,"), 3);
-    let polls = s.log.iter().filter(|(t, _, _)| t.contains("/result")).count();
+    let polls = s
+        .log
+        .iter()
+        .filter(|(t, _, _)| t.contains("/result"))
+        .count();
     assert_eq!(polls, 4, "three 'still running' answers, then the result");
     // Retries say so, and keep their request id.
-    let retried: Vec<_> = s.log.iter().filter(|(t, sql, _)| sql.contains("VALUES (1,") && t.contains("retryCount=")).collect();
+    let retried: Vec<_> = s
+        .log
+        .iter()
+        .filter(|(t, sql, _)| sql.contains("VALUES (1,") && t.contains("retryCount="))
+        .collect();
     assert_eq!(retried.len(), 4);
     let ids: std::collections::BTreeSet<_> = s
         .log
         .iter()
         .filter(|(_, sql, _)| sql.contains("VALUES (1,"))
-        .map(|(t, _, _)| t.split("requestId=").nth(1).unwrap().split('&').next().unwrap().to_string())
+        .map(|(t, _, _)| {
+            t.split("requestId=")
+                .nth(1)
+                .unwrap()
+                .split('&')
+                .next()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(ids.len(), 1, "one request id across retries: {ids:?}");
     // Retry-After: 1 was honoured (the backoff alone waits ~0.2 s).
     let throttled = s.throttled_at[0];
-    let next = s.log.iter().filter(|(_, sql, at)| sql.contains("VALUES (2,") && *at > throttled).map(|(_, _, at)| *at).min().unwrap();
-    assert!(next.duration_since(throttled) >= Duration::from_millis(950), "{:?}", next.duration_since(throttled));
+    let next = s
+        .log
+        .iter()
+        .filter(|(_, sql, at)| sql.contains("VALUES (2,") && *at > throttled)
+        .map(|(_, _, at)| *at)
+        .min()
+        .unwrap();
+    assert!(
+        next.duration_since(throttled) >= Duration::from_millis(950),
+        "{:?}",
+        next.duration_since(throttled)
+    );
 }
 
 #[tokio::test]
@@ -293,10 +408,20 @@ async fn a_refused_statement_is_not_retried_and_an_endless_storm_gives_up_as_tra
     let proxy = Proxy::start(server.url()).await;
     let sf = Snowflake::connect(settings(&proxy.url, 4)).await.unwrap();
 
-    let err = sf.query(r#"SELECT * FROM "nowhere"."missing_table""#).await.unwrap_err();
+    let err = sf
+        .query(r#"SELECT * FROM "nowhere"."missing_table""#)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Statement);
     assert!(err.message.contains("002003"), "{}", err.message);
-    let sent = proxy.state.lock().unwrap().log.iter().filter(|(_, sql, _)| sql.contains("missing_table")).count();
+    let sent = proxy
+        .state
+        .lock()
+        .unwrap()
+        .log
+        .iter()
+        .filter(|(_, sql, _)| sql.contains("missing_table"))
+        .count();
     assert_eq!(sent, 1, "a refused statement is sent once");
 
     proxy.plan("storm_forever", vec![Fault::Status(503, None); 50]);
@@ -305,7 +430,14 @@ async fn a_refused_statement_is_not_retried_and_an_endless_storm_gives_up_as_tra
     assert_eq!(err.kind, ErrorKind::Transient, "{err:?}");
     assert!(err.is_retryable());
     assert!(err.message.contains("503"), "{}", err.message);
-    let sent = proxy.state.lock().unwrap().log.iter().filter(|(_, sql, _)| sql.contains("storm_forever")).count();
+    let sent = proxy
+        .state
+        .lock()
+        .unwrap()
+        .log
+        .iter()
+        .filter(|(_, sql, _)| sql.contains("storm_forever"))
+        .count();
     assert_eq!(sent, 5, "the first try and four retries");
     assert!(started.elapsed() < Duration::from_secs(120));
 }

@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 pub fn venv() -> Option<PathBuf> {
     let dir = std::env::var_os("PUSHDOWN_FAKESNOW_VENV")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/pushdown/venv-snowflake")));
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/pushdown/venv-snowflake"))
+        });
     match dir {
         Some(d) if d.join("bin/fakesnow").exists() => Some(d),
         _ => {
@@ -29,7 +32,11 @@ pub fn venv() -> Option<PathBuf> {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A server process that dies with the test.
@@ -67,20 +74,50 @@ fn start(venv: &Path, program: &str, args: &[String], port: u16) -> Server {
         .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{program} did not listen on {port}: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        assert!(
+            Instant::now() < deadline,
+            "{program} did not listen on {port}: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
-    Server { child, port, log, _dir: dir }
+    Server {
+        child,
+        port,
+        log,
+        _dir: dir,
+    }
 }
 
 /// `fakesnow -s` on loopback: a fresh in-memory Snowflake per server.
 pub fn fakesnow(venv: &Path) -> Server {
     let port = free_port();
-    start(venv, "fakesnow", &["-s".into(), "--host".into(), "127.0.0.1".into(), "-p".into(), port.to_string()], port)
+    start(
+        venv,
+        "fakesnow",
+        &[
+            "-s".into(),
+            "--host".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+        ],
+        port,
+    )
 }
 
 /// moto's S3 on loopback.
 pub fn moto(venv: &Path) -> Server {
     let port = free_port();
-    start(venv, "moto_server", &["-H".into(), "127.0.0.1".into(), "-p".into(), port.to_string()], port)
+    start(
+        venv,
+        "moto_server",
+        &[
+            "-H".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+        ],
+        port,
+    )
 }
