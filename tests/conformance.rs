@@ -247,7 +247,7 @@ fn landing_conforms() {
             t.rows(
                 &s.project,
                 &format!(
-                    "SELECT {}, {}, CAST({} AS VARCHAR), {} FROM {}",
+                    "SELECT {}, {}, {}, {} FROM {}",
                     q.id("source"),
                     q.id("file"),
                     q.id("line"),
@@ -573,7 +573,7 @@ fn a_failing_gate_publishes_nothing() {
             t.rows(
                 &s.project,
                 &format!(
-                    "SELECT {}, {}, {}, CAST({} AS VARCHAR) FROM {} WHERE {} <> 'pass'",
+                    "SELECT {}, {}, {}, {} FROM {} WHERE {} <> 'pass'",
                     q.id("model"),
                     q.id("check_type"),
                     q.id("status"),
