@@ -215,31 +215,35 @@ fn select_follows_the_dag_both_ways() {
     .unwrap();
     let db = dir.path().join("wh.duckdb");
     let project = example();
-    let result = dir.path().join("r.json");
-    pushdown_ok(
-        &[
-            "run",
-            "--project",
-            project.to_str().unwrap(),
-            "--select",
-            "+dw.fact_orders",
-            "--result-file",
-            result.to_str().unwrap(),
-        ],
-        &landing,
-        &db,
-    );
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
-    let mut models: Vec<&str> = r["transform"]["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["model"].as_str().unwrap())
-        .collect();
-    models.sort();
+    // The models a `--select` ran, sorted, from the result file.
+    let selected = |command: &str, select: &str| -> Vec<String> {
+        let result = dir.path().join("r.json");
+        pushdown_ok(
+            &[
+                command,
+                "--project",
+                project.to_str().unwrap(),
+                "--select",
+                select,
+                "--result-file",
+                result.to_str().unwrap(),
+            ],
+            &landing,
+            &db,
+        );
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+        let mut models: Vec<String> = r["transform"]["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["model"].as_str().unwrap().to_owned())
+            .collect();
+        models.sort();
+        models
+    };
     assert_eq!(
-        models,
+        selected("run", "+dw.fact_orders"),
         [
             "dw.dim_customer",
             "dw.fact_orders",
@@ -250,30 +254,8 @@ fn select_follows_the_dag_both_ways() {
             "ods.shipment_milestones"
         ]
     );
-    pushdown_ok(
-        &[
-            "transform",
-            "--project",
-            project.to_str().unwrap(),
-            "--select",
-            "dw.fact_orders+",
-            "--result-file",
-            result.to_str().unwrap(),
-        ],
-        &landing,
-        &db,
-    );
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
-    let mut models: Vec<&str> = r["transform"]["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["model"].as_str().unwrap())
-        .collect();
-    models.sort();
     assert_eq!(
-        models,
+        selected("transform", "dw.fact_orders+"),
         [
             "dw.dim_date",
             "dw.fact_orders",

@@ -215,7 +215,7 @@ pub async fn land(
             });
             continue;
         }
-        let (load, staged) = match stage_one(wh, &q, project, &p).await {
+        let load = match stage_one(wh, &q, project, &p).await {
             Ok(x) => x,
             Err(e) => {
                 outcome = Err(e);
@@ -231,10 +231,7 @@ pub async fn land(
             outcome = Err(e);
             break;
         }
-        batch.oversized |= oversized(&load);
-        batch.bytes += p.bytes;
         batch.loads.push(load);
-        batch.staged.extend(staged);
         batch.files.push(p);
         if batch.full()
             && let Err(e) = commit(wh, run, &mut batch, &mut report, &mut loaded).await
@@ -271,22 +268,15 @@ pub async fn land(
 }
 
 /// Stages one prepared file's records and rejects and describes its load.
-async fn stage_one(
-    wh: &dyn Warehouse,
-    q: &Q,
-    project: &Project,
-    p: &Prepared,
-) -> Result<(FileLoad, Vec<String>)> {
+async fn stage_one(wh: &dyn Warehouse, q: &Q, project: &Project, p: &Prepared) -> Result<FileLoad> {
     let source = project
         .source(&p.job.source)
         .expect("prepared from a configured source");
     let stage_err = |e: pushdown_adapter::WarehouseError| {
-        let kind = if e.is_retryable() {
-            FailureKind::Transient
-        } else {
-            FailureKind::Warehouse
-        };
-        Error::run(kind, format!("{}: staging failed: {e}", p.job.rel))
+        Error::run(
+            crate::warehouse::failure_kind(&e),
+            format!("{}: staging failed: {e}", p.job.rel),
+        )
     };
     let json = source.format.lands_as_json();
     let staged_rows = if p.rows > 0 {
@@ -331,12 +321,12 @@ async fn stage_one(
         String::new()
     };
     let now = chrono::Utc::now().naive_utc();
-    let load = FileLoad {
+    Ok(FileLoad {
         table: q.table("raw", &source.name),
         json,
         columns: source.columns.clone(),
-        staged_rows: staged_rows.clone(),
-        staged_rejects: staged_rejects.clone(),
+        staged_rows,
+        staged_rejects,
         rows: p.rows,
         rejects: p.rejects,
         bytes: p.bytes,
@@ -348,12 +338,7 @@ async fn stage_one(
         checksum: p.checksum.clone(),
         ingested_at: now,
         ingest_date: now.date(),
-    };
-    let staged = [staged_rows, staged_rejects]
-        .into_iter()
-        .filter(|l| !l.is_empty())
-        .collect();
-    Ok((load, staged))
+    })
 }
 
 /// The longest record DuckDB's readers take by default (16 MiB JSON objects,
@@ -372,10 +357,8 @@ fn oversized(load: &FileLoad) -> bool {
 #[derive(Default)]
 struct Batch {
     files: Vec<Prepared>,
+    /// Each file's load, in the order of `files`.
     loads: Vec<FileLoad>,
-    staged: Vec<String>,
-    bytes: u64,
-    oversized: bool,
 }
 
 impl Batch {
@@ -383,7 +366,19 @@ impl Batch {
     const MAX_BYTES: u64 = 128 << 20;
 
     fn full(&self) -> bool {
-        self.files.len() >= Self::MAX_FILES || self.bytes >= Self::MAX_BYTES || self.oversized
+        self.files.len() >= Self::MAX_FILES
+            || self.files.iter().map(|f| f.bytes).sum::<u64>() >= Self::MAX_BYTES
+            || self.loads.iter().any(oversized)
+    }
+
+    /// The stage locations the loads read, to release once committed.
+    fn staged(&self) -> Vec<String> {
+        self.loads
+            .iter()
+            .flat_map(|l| [&l.staged_rows, &l.staged_rejects])
+            .filter(|l| !l.is_empty())
+            .cloned()
+            .collect()
     }
 
     fn contains(&self, checksum: &str) -> bool {
@@ -415,9 +410,10 @@ async fn commit(
         )
     };
     crate::failpoint::hit("land:before_commit");
+    let staged = batch.staged();
     let load = LoadBatch::new(run.run_id.clone(), run.run_id.clone(), batch.loads);
     let result = wh.run(Exec::new(what, load.render(wh.dialect()))).await;
-    for loc in &batch.staged {
+    for loc in &staged {
         let _ = wh.unstage(loc).await;
     }
     result?;
