@@ -85,6 +85,9 @@ impl<W: Warehouse + ?Sized> WarehouseExt for W {
             return Ok(());
         }
         tracing::debug!(what = %exec.what, statements = exec.statements.len(), "submit");
+        for sql in &exec.statements {
+            tracing::trace!(what = %exec.what, %sql, "statement");
+        }
         let start = Instant::now();
         let result = self.execute(&exec.statements).await;
         timed(start);
@@ -92,6 +95,7 @@ impl<W: Warehouse + ?Sized> WarehouseExt for W {
     }
 
     async fn fetch(&self, what: &str, sql: &str) -> Result<Rows> {
+        tracing::trace!(%what, %sql, "query");
         let start = Instant::now();
         let result = self.query(sql).await;
         timed(start);
