@@ -1,1 +1,1 @@
-SELECT CAST(max({{ q.id(c.column) }}) AS VARCHAR) AS v FROM {{ c.relation }}
+SELECT CAST(max({{ q.id(c.column) }}) AS VARCHAR) AS v, count(*) AS n FROM {{ c.relation }}

@@ -32,7 +32,8 @@ pub struct RelationExists {
     pub name: String,
 }
 
-/// `max(column)` of a relation: the watermark a run advances to.
+/// `max(column)` and the row count of a relation: where an append-only
+/// upstream stands, the position a run advances to.
 pub struct MaxValue {
     pub relation: String,
     pub column: String,

@@ -5,6 +5,7 @@ pub mod dag;
 pub mod engine;
 pub mod model;
 pub mod names;
+pub mod position;
 pub mod stage;
 
 use std::collections::BTreeSet;
