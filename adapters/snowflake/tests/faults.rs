@@ -229,14 +229,13 @@ async fn serve(
             let ok = s.master_tokens
                 && token.as_deref() == Some(format!("master-{real}").as_str())
                 && body["requestType"] == "RENEW";
-            let answer = if ok {
+            if ok {
                 let fresh = format!("renewed-{}", uuid::Uuid::new_v4().simple());
                 s.renewed.insert(fresh.clone(), real.clone());
                 serde_json::json!({"success": true, "data": {"sessionToken": fresh, "masterToken": format!("master-{real}")}})
             } else {
                 serde_json::json!({"success": false, "code": "390114", "message": "Master token expired.", "data": null})
-            };
-            answer
+            }
         };
         return respond(&mut sock, 200, "", answer.to_string().as_bytes()).await;
     }
