@@ -51,11 +51,13 @@ SELECT
 FROM raw.events
 "#;
 
-/// Snowflake reads VARIANT fields by path, not with `->>`.
+/// Snowflake reads VARIANT fields by path, not with `->>`; a timestamp with
+/// an offset is moved to UTC before the offset is dropped (a plain cast to
+/// TIMESTAMP_NTZ ignores the offset, and TIMESTAMP may map to another type).
 const EVENTS_CURRENT_SNOWFLAKE: &str = r#"SELECT
     payload['event_id']::VARCHAR AS event_id,
     payload['customer_id']::VARCHAR AS customer_id,
-    CAST(payload['event_time']::VARCHAR AS TIMESTAMP) AS event_time,
+    CAST(CONVERT_TIMEZONE('UTC', CAST(payload['event_time']::VARCHAR AS TIMESTAMP_TZ)) AS TIMESTAMP_NTZ) AS event_time,
     CAST(payload['amount']::VARCHAR AS DECIMAL(18, 2)) AS amount,
     CAST(payload['version']::VARCHAR AS INTEGER) AS version,
     _ingested_at,
@@ -91,6 +93,10 @@ columns = ["customer_sk"]
 SELECT customer_id, country, CAST(updated_at AS TIMESTAMP) AS valid_from
 FROM raw.customers
 "#;
+
+/// UTC as in EVENTS_CURRENT_SNOWFLAKE.
+const DIM_CUSTOMER_SNOWFLAKE: &str = "SELECT customer_id, country, CAST(CONVERT_TIMEZONE('UTC', CAST(updated_at AS TIMESTAMP_TZ)) AS TIMESTAMP_NTZ) AS valid_from\n\
+FROM raw.customers\n";
 
 const FACT_EVENTS: &str = r#"/* pushdown
 materialized = "partition_overwrite"
@@ -175,6 +181,10 @@ fn scenario(targets: &[TargetUnderTest], dir: tempfile::TempDir) -> Scenario {
                 EVENTS_CURRENT_BIGQUERY,
             ),
             ("models/dw/dim_customer.sql", DIM_CUSTOMER),
+            (
+                "models/dw/dim_customer.snowflake.sql",
+                DIM_CUSTOMER_SNOWFLAKE,
+            ),
             ("models/dw/fact_events.sql", FACT_EVENTS),
             ("models/dw/dim_country.sql", DIM_COUNTRY),
             ("models/mart/daily_amount.sql", DAILY_AMOUNT),

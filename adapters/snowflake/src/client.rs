@@ -25,9 +25,51 @@ use crate::rowset;
 /// is fetched from `data.getResultUrl`.
 const QUERY_IN_PROGRESS: &str = "333333";
 const QUERY_IN_PROGRESS_ASYNC: &str = "333334";
-/// Snowflake error codes that name a passing condition (lock contention
-/// limits); the same statement later can succeed.
-const TRANSIENT_CODES: &[&str] = &["000625"];
+/// The session token expired: renew it (or log in again) and resubmit.
+const SESSION_EXPIRED: &str = "390112";
+
+/// What an unsuccessful answer's code asks of the client.
+///
+/// Matched to Snowflake's own drivers (gosnowflake `restful.go`/`retry.go`,
+/// snowflake-connector-python `network.py`): they poll 333333/333334, renew
+/// the session on 390112 and resubmit, and retry at the HTTP level only (5xx,
+/// 408, 429 and connection failures, see [`http_failure`]); no SQL error code
+/// is retried as such. pushdown does the same, and only classifies the codes
+/// below for the run's result (`retryable`: a later run can succeed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeClass {
+    /// Still running: poll the result URL.
+    InProgress,
+    /// Renew the session token, then resubmit under the same request id.
+    SessionExpired,
+    /// A passing condition, not retried in place: 000625 (too many
+    /// statements waiting for one lock). A later run can succeed.
+    Transient,
+    /// Other 390xxx: authentication and session errors.
+    Connection,
+    /// Anything else: the statement itself was refused.
+    Statement,
+}
+
+pub fn classify(code: &str) -> CodeClass {
+    match code {
+        QUERY_IN_PROGRESS | QUERY_IN_PROGRESS_ASYNC => CodeClass::InProgress,
+        SESSION_EXPIRED => CodeClass::SessionExpired,
+        "000625" => CodeClass::Transient,
+        c if c.starts_with("390") => CodeClass::Connection,
+        _ => CodeClass::Statement,
+    }
+}
+
+/// How an expired session token was replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Renewal {
+    /// Same session, new token (`/session/token-request`, RENEW): open
+    /// transactions and temporary tables live on.
+    SameSession,
+    /// A new login: a new session, without the old one's state.
+    NewSession,
+}
 
 /// How often and how long a failed HTTP request is retried.
 #[derive(Debug, Clone)]
@@ -108,6 +150,11 @@ pub struct Client {
     http: reqwest::Client,
     config: ClientConfig,
     token: Mutex<Option<SecretString>>,
+    /// The login's master token, which renews an expired session token.
+    master_token: Mutex<Option<SecretString>>,
+    /// Statements that set up a session (e.g. USE SCHEMA), run again after
+    /// a new login.
+    session_setup: Mutex<Vec<String>>,
     sequence: AtomicU64,
     session_lock: Mutex<()>,
 }
@@ -140,6 +187,8 @@ impl Client {
             http,
             config,
             token: Mutex::new(None),
+            master_token: Mutex::new(None),
+            session_setup: Mutex::new(Vec::new()),
             sequence: AtomicU64::new(1),
             session_lock: Mutex::new(()),
         })
@@ -211,6 +260,7 @@ impl Client {
                 &params,
                 Some(&body),
                 None,
+                &Uuid::new_v4().to_string(),
             )
             .await?;
         if answer.get("success").and_then(Json::as_bool) != Some(true) {
@@ -233,7 +283,97 @@ impl Client {
                 )
             })?;
         *self.token.lock().await = Some(SecretString::from(token.to_string()));
+        *self.master_token.lock().await = answer
+            .pointer("/data/masterToken")
+            .and_then(Json::as_str)
+            .map(|t| SecretString::from(t.to_string()));
         Ok(())
+    }
+
+    /// Remembers a statement that sets up the session, and runs it: a new
+    /// login (after a failed renewal) runs it again.
+    pub async fn setup(&self, sql: &str) -> Result<(), WarehouseError> {
+        self.submit(sql, &[]).await?;
+        self.session_setup.lock().await.push(sql.to_string());
+        Ok(())
+    }
+
+    /// Replaces the expired session token `expired`: with the master token
+    /// (`/session/token-request`, REQUEST_TYPE RENEW, as Snowflake's drivers
+    /// do), or, when there is none or the renewal is refused, by logging in
+    /// again, which opens a new session.
+    async fn renew(&self, expired: &SecretString) -> Result<Renewal, WarehouseError> {
+        // Another statement may have renewed it already.
+        if let Some(current) = self.token.lock().await.as_ref()
+            && current.expose_secret() != expired.expose_secret()
+        {
+            return Ok(Renewal::SameSession);
+        }
+        let master = self.master_token.lock().await.clone();
+        if let Some(master) = master {
+            let body = SecretString::from(
+                json!({ "oldSessionToken": expired.expose_secret(), "requestType": "RENEW" })
+                    .to_string(),
+            );
+            match self
+                .send(
+                    Method::POST,
+                    "/session/token-request",
+                    &[],
+                    Some(&body),
+                    Some(&master),
+                    &Uuid::new_v4().to_string(),
+                )
+                .await
+            {
+                Ok(answer) if answer.get("success").and_then(Json::as_bool) == Some(true) => {
+                    if let Some(token) = answer.pointer("/data/sessionToken").and_then(Json::as_str)
+                    {
+                        *self.token.lock().await = Some(SecretString::from(token.to_string()));
+                        if let Some(m) = answer.pointer("/data/masterToken").and_then(Json::as_str)
+                        {
+                            *self.master_token.lock().await =
+                                Some(SecretString::from(m.to_string()));
+                        }
+                        tracing::info!("Snowflake session token renewed");
+                        return Ok(Renewal::SameSession);
+                    }
+                    tracing::warn!(
+                        "Snowflake's token renewal answer has no session token, logging in again"
+                    );
+                }
+                Ok(answer) => tracing::warn!(
+                    error = %snowflake_message(&answer),
+                    "Snowflake refused to renew the session token, logging in again"
+                ),
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "renewing the Snowflake session token failed, logging in again"
+                ),
+            }
+        }
+        self.login().await?;
+        let setup = self.session_setup.lock().await.clone();
+        let token = self.token.lock().await.clone().ok_or_else(|| {
+            WarehouseError::new(ErrorKind::Connection, "not logged in to Snowflake")
+        })?;
+        for sql in &setup {
+            let body = self.statement_body(sql, &[]);
+            let answer = self
+                .run_to_end(&body, &token, &Uuid::new_v4().to_string())
+                .await?;
+            if answer.get("success").and_then(Json::as_bool) != Some(true) {
+                return Err(WarehouseError::new(
+                    ErrorKind::Connection,
+                    format!(
+                        "setting up the new Snowflake session (`{sql}`) failed: {}",
+                        snowflake_message(&answer)
+                    ),
+                ));
+            }
+        }
+        tracing::info!("Snowflake session expired: logged in again (a new session)");
+        Ok(Renewal::NewSession)
     }
 
     /// Runs one statement and returns its rows.
@@ -245,9 +385,66 @@ impl Client {
     /// Submits one statement and waits for its result, however long it runs:
     /// an in-progress answer is polled at its result URL.
     pub async fn submit(&self, sql: &str, binds: &[Bind]) -> Result<Response, WarehouseError> {
-        let token = self.token.lock().await.clone().ok_or_else(|| {
-            WarehouseError::new(ErrorKind::Connection, "not logged in to Snowflake")
-        })?;
+        self.submit_with(sql, binds, false).await
+    }
+
+    /// [`Client::submit`] for a caller whose session holds state (an open
+    /// transaction, temporary tables). An expired session token is renewed
+    /// and the statement resubmitted under the same request id, so Snowflake
+    /// runs it once; but if only a new login was possible, that state is
+    /// gone, and resubmitting would run the statement outside it: then the
+    /// statement fails instead, as transient (a rerun redoes the work).
+    pub async fn submit_with(
+        &self,
+        sql: &str,
+        binds: &[Bind],
+        holds_state: bool,
+    ) -> Result<Response, WarehouseError> {
+        let body = self.statement_body(sql, binds);
+        // One request id for every resubmission of this statement.
+        let request_id = Uuid::new_v4().to_string();
+        let mut renewed = false;
+        let answer = loop {
+            let token = self.token.lock().await.clone().ok_or_else(|| {
+                WarehouseError::new(ErrorKind::Connection, "not logged in to Snowflake")
+            })?;
+            let answer = self.run_to_end(&body, &token, &request_id).await?;
+            let code = answer.get("code").and_then(Json::as_str).unwrap_or("");
+            if answer.get("success").and_then(Json::as_bool) == Some(true)
+                || classify(code) != CodeClass::SessionExpired
+                || renewed
+            {
+                break answer;
+            }
+            renewed = true;
+            if self.renew(&token).await? == Renewal::NewSession && holds_state {
+                return Err(WarehouseError::new(
+                    ErrorKind::Transient,
+                    format!(
+                        "the Snowflake session expired inside a transaction and could only be replaced by a new login; \
+                         Snowflake rolls the old session's open transaction back, so nothing of it was committed: \
+                         run again ({})",
+                        snowflake_message(&answer)
+                    ),
+                ));
+            }
+        };
+
+        if answer.get("success").and_then(Json::as_bool) != Some(true) {
+            let code = answer.get("code").and_then(Json::as_str).unwrap_or("");
+            let kind = match classify(code) {
+                CodeClass::Transient => ErrorKind::Transient,
+                CodeClass::Connection | CodeClass::SessionExpired => ErrorKind::Connection,
+                CodeClass::InProgress | CodeClass::Statement => ErrorKind::Statement,
+            };
+            return Err(WarehouseError::new(kind, snowflake_message(&answer)));
+        }
+        Ok(Response {
+            data: answer.get("data").cloned().unwrap_or(Json::Null),
+        })
+    }
+
+    fn statement_body(&self, sql: &str, binds: &[Bind]) -> SecretString {
         let mut body = Map::new();
         body.insert("sqlText".into(), sql.into());
         body.insert("asyncExec".into(), false.into());
@@ -262,22 +459,33 @@ impl Client {
         if !binds.is_empty() {
             body.insert("bindings".into(), crate::bind::bindings(binds));
         }
-        let body = SecretString::from(Json::Object(body).to_string());
+        SecretString::from(Json::Object(body).to_string())
+    }
+
+    /// Posts a statement and polls it while Snowflake answers "in progress";
+    /// returns the final answer, successful or not.
+    async fn run_to_end(
+        &self,
+        body: &SecretString,
+        token: &SecretString,
+        request_id: &str,
+    ) -> Result<Json, WarehouseError> {
         let mut answer = self
             .send(
                 Method::POST,
                 "/queries/v1/query-request",
                 &[],
-                Some(&body),
-                Some(&token),
+                Some(body),
+                Some(token),
+                request_id,
             )
             .await?;
 
         let mut wait = Duration::from_millis(50);
         loop {
             let code = answer.get("code").and_then(Json::as_str).unwrap_or("");
-            if code != QUERY_IN_PROGRESS && code != QUERY_IN_PROGRESS_ASYNC {
-                break;
+            if classify(code) != CodeClass::InProgress {
+                return Ok(answer);
             }
             let url = answer
                 .pointer("/data/getResultUrl")
@@ -296,25 +504,16 @@ impl Client {
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(self.config.max_poll_interval);
             answer = self
-                .send(Method::GET, &url, &[], None, Some(&token))
+                .send(
+                    Method::GET,
+                    &url,
+                    &[],
+                    None,
+                    Some(token),
+                    &Uuid::new_v4().to_string(),
+                )
                 .await?;
         }
-
-        if answer.get("success").and_then(Json::as_bool) != Some(true) {
-            let code = answer.get("code").and_then(Json::as_str).unwrap_or("");
-            let kind = if TRANSIENT_CODES.contains(&code) {
-                ErrorKind::Transient
-            } else if code.starts_with("390") {
-                // 390xxx: authentication and session errors.
-                ErrorKind::Connection
-            } else {
-                ErrorKind::Statement
-            };
-            return Err(WarehouseError::new(kind, snowflake_message(&answer)));
-        }
-        Ok(Response {
-            data: answer.get("data").cloned().unwrap_or(Json::Null),
-        })
     }
 
     /// The rows of an answer: the inline rowset, then any result chunks.
@@ -458,6 +657,7 @@ impl Client {
         params: &[(&str, String)],
         body: Option<&SecretString>,
         token: Option<&SecretString>,
+        request_id: &str,
     ) -> Result<Json, WarehouseError> {
         let mut url = self.config.base_url.join(path).map_err(|e| {
             WarehouseError::new(
@@ -465,13 +665,12 @@ impl Client {
                 format!("bad Snowflake URL path `{path}`: {e}"),
             )
         })?;
-        let request_id = Uuid::new_v4().to_string();
         {
             let mut q = url.query_pairs_mut();
             for (k, v) in params {
                 q.append_pair(k, v);
             }
-            q.append_pair("requestId", &request_id);
+            q.append_pair("requestId", request_id);
         }
         let attempt_no = AtomicU64::new(0);
         let what = path.split('?').next().unwrap_or(path).to_string();
@@ -624,5 +823,51 @@ pub(crate) fn snowflake_message(answer: &Json) -> String {
     match answer.pointer("/data/sqlState").and_then(Json::as_str) {
         Some(state) => format!("Snowflake error {code} ({state}): {message}"),
         None => format!("Snowflake error {code}: {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_classified_as_snowflakes_drivers_handle_them() {
+        assert_eq!(classify("333333"), CodeClass::InProgress);
+        assert_eq!(classify("333334"), CodeClass::InProgress);
+        assert_eq!(classify("390112"), CodeClass::SessionExpired);
+        assert_eq!(classify("000625"), CodeClass::Transient);
+        // Login and session failures other than expiry: not retried.
+        for code in ["390100", "390104", "390114", "390144", "390318"] {
+            assert_eq!(classify(code), CodeClass::Connection, "{code}");
+        }
+        // Refused statements, including the cancel-only 000605.
+        for code in ["002003", "001003", "100038", "000605", "000630", ""] {
+            assert_eq!(classify(code), CodeClass::Statement, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn http_statuses_are_retried_as_gosnowflake_retries_them() {
+        for code in [500u16, 502, 503, 504, 599, 408, 429] {
+            let a = http_failure(StatusCode::from_u16(code).unwrap(), None, "x");
+            assert!(a.retryable, "{code}");
+            assert_eq!(a.error.kind, ErrorKind::Transient);
+        }
+        for code in [400u16, 404, 405, 409, 413] {
+            let a = http_failure(StatusCode::from_u16(code).unwrap(), None, "x");
+            assert!(!a.retryable, "{code}");
+            assert_eq!(a.error.kind, ErrorKind::Statement);
+        }
+        for code in [401u16, 403] {
+            let a = http_failure(StatusCode::from_u16(code).unwrap(), None, "x");
+            assert!(!a.retryable, "{code}");
+            assert_eq!(a.error.kind, ErrorKind::Connection);
+        }
+        let a = http_failure(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(Duration::from_secs(3)),
+            "x",
+        );
+        assert_eq!(a.retry_after, Some(Duration::from_secs(3)));
     }
 }

@@ -246,8 +246,10 @@ impl Snowflake {
             .await?;
         // Session-temporary load tables (landing) are created unqualified,
         // in the current schema.
+        // The session's schema (temporary load tables live there): set again
+        // if the session is ever replaced by a new login.
         sf.client
-            .submit(&format!("USE SCHEMA {}", quote("_pushdown")), &[])
+            .setup(&format!("USE SCHEMA {}", quote("_pushdown")))
             .await?;
         sf.client
             .submit(
@@ -354,6 +356,16 @@ fn is_ddl(sql: &str) -> bool {
     )
 }
 
+/// Whether a DDL statement creates a session-temporary object.
+fn is_temporary(sql: &str) -> bool {
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .take(5)
+        .map(str::to_uppercase)
+        .collect();
+    words.iter().any(|w| w == "TEMPORARY" || w == "TEMP")
+}
+
 fn with_name(p: &Path, name: &str) -> PathBuf {
     p.parent()
         .map(|d| d.join(name))
@@ -416,18 +428,22 @@ impl Warehouse for Snowflake {
         // on its own; the adapter does the same explicitly (fakesnow, on
         // DuckDB, refuses DDL inside a transaction that wrote elsewhere), so
         // every run of DML between two DDL statements is one transaction.
+        // The session holds state while a transaction is open or after the
+        // batch made temporary tables: an expired session may then only be
+        // renewed, not replaced by a new login (see `Client::submit_with`).
         let mut open = false;
+        let mut temporary = false;
         for (i, sql) in statements.iter().enumerate() {
             let ddl = is_ddl(sql);
             let step = async {
                 if ddl && open {
-                    self.client.submit("COMMIT", &[]).await?;
+                    self.client.submit_with("COMMIT", &[], true).await?;
                     open = false;
                 } else if !ddl && !open {
-                    self.client.submit("BEGIN", &[]).await?;
+                    self.client.submit_with("BEGIN", &[], temporary).await?;
                     open = true;
                 }
-                self.client.submit(sql, &[]).await
+                self.client.submit_with(sql, &[], open || temporary).await
             };
             if let Err(e) = step.await {
                 if open {
@@ -435,8 +451,9 @@ impl Warehouse for Snowflake {
                 }
                 return Err(e.at_statement(i));
             }
+            temporary |= ddl && is_temporary(sql);
         }
-        if open && let Err(e) = self.client.submit("COMMIT", &[]).await {
+        if open && let Err(e) = self.client.submit_with("COMMIT", &[], true).await {
             let _ = self.client.submit("ROLLBACK", &[]).await;
             return Err(e);
         }

@@ -32,6 +32,9 @@ enum Fault {
     /// Forward, then answer "still running" with a result URL; the result
     /// URL answers "still running" `n` more times, then the real answer.
     Slow(u32),
+    /// Answer 390112 (session expired) without forwarding; from then on the
+    /// request's session token is refused the same way.
+    Expired,
 }
 
 #[derive(Default)]
@@ -48,6 +51,28 @@ struct State {
     log: Vec<(String, String, Instant)>,
     /// When a 429 was last sent.
     throttled_at: Vec<Instant>,
+    /// Play Snowflake's token layer, which fakesnow lacks: hand out a master
+    /// token at login and renew session tokens with it.
+    master_tokens: bool,
+    /// Session tokens that expired.
+    expired: Vec<String>,
+    /// Renewed token -> the fakesnow session token it stands for.
+    renewed: HashMap<String, String>,
+    /// Bodies of the token requests received (with their Authorization).
+    token_requests: Vec<(String, serde_json::Value)>,
+}
+
+fn session_token(headers: &[(String, String)]) -> Option<String> {
+    headers
+        .iter()
+        .find(|(k, _)| k == "authorization")
+        .and_then(|(_, v)| v.strip_prefix("Snowflake Token=\""))
+        .and_then(|v| v.strip_suffix('"'))
+        .map(str::to_string)
+}
+
+fn session_expired() -> Vec<u8> {
+    br#"{"success":false,"code":"390112","message":"Your session has expired. Please login again.","data":null}"#.to_vec()
 }
 
 struct Proxy {
@@ -188,6 +213,53 @@ async fn serve(
         return respond(&mut sock, 200, "", &body).await;
     }
 
+    // Snowflake's token layer: renewals, and expired tokens refused.
+    let token = session_token(&headers);
+    if target.starts_with("/session/token-request") {
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let answer = {
+            let mut s = st.lock().unwrap();
+            s.token_requests
+                .push((token.clone().unwrap_or_default(), body.clone()));
+            let old = body["oldSessionToken"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let real = s.renewed.get(&old).cloned().unwrap_or(old.clone());
+            let ok = s.master_tokens
+                && token.as_deref() == Some(format!("master-{real}").as_str())
+                && body["requestType"] == "RENEW";
+            if ok {
+                let fresh = format!("renewed-{}", uuid::Uuid::new_v4().simple());
+                s.renewed.insert(fresh.clone(), real.clone());
+                serde_json::json!({"success": true, "data": {"sessionToken": fresh, "masterToken": format!("master-{real}")}})
+            } else {
+                serde_json::json!({"success": false, "code": "390114", "message": "Master token expired.", "data": null})
+            }
+        };
+        return respond(&mut sock, 200, "", answer.to_string().as_bytes()).await;
+    }
+    let expired = token
+        .as_ref()
+        .is_some_and(|t| st.lock().unwrap().expired.contains(t));
+    if expired {
+        return respond(&mut sock, 200, "", &session_expired()).await;
+    }
+    let headers: Vec<(String, String)> = {
+        let s = st.lock().unwrap();
+        headers
+            .into_iter()
+            .map(
+                |(k, v)| match token.as_ref().and_then(|t| s.renewed.get(t)) {
+                    Some(real) if k == "authorization" => {
+                        (k, format!("Snowflake Token=\"{real}\""))
+                    }
+                    _ => (k, v),
+                },
+            )
+            .collect()
+    };
+
     let fault = {
         let mut s = st.lock().unwrap();
         s.plan
@@ -212,6 +284,12 @@ async fn serve(
             .await;
         }
         Some(Fault::DropBefore) => return, // the socket closes unanswered
+        Some(Fault::Expired) => {
+            if let Some(t) = token {
+                st.lock().unwrap().expired.push(t);
+            }
+            return respond(&mut sock, 200, "", &session_expired()).await;
+        }
         _ => {}
     }
 
@@ -230,8 +308,14 @@ async fn serve(
                 }
             }
             let resp = req.send().await.expect("fakesnow answers");
-            let bytes = resp.bytes().await.unwrap().to_vec();
+            let mut bytes = resp.bytes().await.unwrap().to_vec();
             let mut s = st.lock().unwrap();
+            if s.master_tokens && target.starts_with("/session/v1/login-request") {
+                let mut j: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                let master = format!("master-{}", j["data"]["token"].as_str().unwrap());
+                j["data"]["masterToken"] = master.into();
+                bytes = j.to_string().into_bytes();
+            }
             if target.starts_with("/queries/v1/query-request") {
                 *s.executed.entry(request_id.clone()).or_default() += 1;
             }
@@ -440,4 +524,151 @@ async fn a_refused_statement_is_not_retried_and_an_endless_storm_gives_up_as_tra
         .count();
     assert_eq!(sent, 5, "the first try and four retries");
     assert!(started.elapsed() < Duration::from_secs(120));
+}
+
+fn sent(proxy: &Proxy, marker: &str) -> Vec<String> {
+    proxy
+        .state
+        .lock()
+        .unwrap()
+        .log
+        .iter()
+        .filter(|(t, sql, _)| {
+            sql.contains(marker) || (marker.starts_with('/') && t.starts_with(marker))
+        })
+        .map(|(t, _, _)| t.clone())
+        .collect()
+}
+
+fn request_ids(targets: &[String]) -> std::collections::BTreeSet<String> {
+    targets
+        .iter()
+        .map(|t| {
+            t.split("requestId=")
+                .nth(1)
+                .unwrap()
+                .split('&')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_expired_session_is_renewed_with_the_master_token_inside_a_transaction() {
+    let Some(venv) = support::venv() else { return };
+    let server = support::fakesnow(&venv);
+    let proxy = Proxy::start(server.url()).await;
+    proxy.state.lock().unwrap().master_tokens = true;
+    let sf = Snowflake::connect(settings(&proxy.url, 4)).await.unwrap();
+    sf.execute(&[
+        r#"CREATE SCHEMA IF NOT EXISTS "renew""#.into(),
+        r#"CREATE TABLE "renew"."t" ("id" NUMBER(38,0))"#.into(),
+    ])
+    .await
+    .unwrap();
+
+    // The session token expires in the middle of a transaction.
+    proxy.plan("VALUES (12)", vec![Fault::Expired]);
+    sf.execute(&[
+        r#"INSERT INTO "renew"."t" VALUES (11)"#.into(),
+        r#"INSERT INTO "renew"."t" VALUES (12)"#.into(),
+        r#"INSERT INTO "renew"."t" VALUES (13)"#.into(),
+    ])
+    .await
+    .unwrap();
+    let n = sf
+        .query(r#"SELECT count(*), CAST(sum("id") AS NUMBER(38, 0)) FROM "renew"."t""#)
+        .await
+        .unwrap();
+    assert_eq!(
+        n.rows,
+        vec![vec![Value::Int(3), Value::Int(36)]],
+        "every row once"
+    );
+
+    // Renewed once with the master token (RENEW, the old token named), no
+    // second login; the statement resubmitted under its request id, and it
+    // reached the server once.
+    assert_eq!(sent(&proxy, "/session/v1/login-request").len(), 1);
+    let s = proxy.state.lock().unwrap();
+    assert_eq!(s.token_requests.len(), 1, "{:?}", s.token_requests);
+    let (auth, body) = &s.token_requests[0];
+    assert!(auth.starts_with("master-"), "{auth}");
+    assert_eq!(body["requestType"], "RENEW");
+    assert_eq!(s.expired.len(), 1);
+    assert_eq!(body["oldSessionToken"], s.expired[0].as_str());
+    drop(s);
+    let twelve = sent(&proxy, "VALUES (12)");
+    assert_eq!(twelve.len(), 2, "refused once, then resubmitted");
+    assert_eq!(request_ids(&twelve).len(), 1, "one request id: {twelve:?}");
+    let s = proxy.state.lock().unwrap();
+    let twice: Vec<_> = s.executed.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(
+        twice.is_empty(),
+        "request ids executed more than once: {twice:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_master_token_an_expired_session_logs_in_again_but_never_mid_transaction() {
+    let Some(venv) = support::venv() else { return };
+    // fakesnow hands out no master token and has no token-request.
+    let server = support::fakesnow(&venv);
+    let proxy = Proxy::start(server.url()).await;
+    let sf = Snowflake::connect(settings(&proxy.url, 4)).await.unwrap();
+    sf.execute(&[
+        r#"CREATE SCHEMA IF NOT EXISTS "relogin""#.into(),
+        r#"CREATE TABLE "relogin"."t" ("id" NUMBER(38,0))"#.into(),
+        r#"INSERT INTO "relogin"."t" VALUES (1)"#.into(),
+    ])
+    .await
+    .unwrap();
+
+    // Outside a transaction: a new login, the session's schema set again,
+    // and the statement resubmitted.
+    proxy.plan("after_expiry", vec![Fault::Expired]);
+    let rows = sf
+        .query(r#"SELECT 'after_expiry', current_schema()"#)
+        .await
+        .unwrap();
+    assert_eq!(sent(&proxy, "/session/v1/login-request").len(), 2);
+    assert_eq!(
+        rows.rows[0][1],
+        Value::Text("_pushdown".into()),
+        "the new session uses the adapter's schema again"
+    );
+    assert_eq!(request_ids(&sent(&proxy, "after_expiry")).len(), 1);
+
+    // Inside a transaction a new session would run the rest outside it:
+    // the batch fails as transient and nothing of it is committed.
+    proxy.plan("VALUES (3)", vec![Fault::Expired]);
+    let err = sf
+        .execute(&[
+            r#"INSERT INTO "relogin"."t" VALUES (2)"#.into(),
+            r#"INSERT INTO "relogin"."t" VALUES (3)"#.into(),
+        ])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transient, "{err:?}");
+    assert!(err.message.contains("390112"), "{}", err.message);
+    assert_eq!(sent(&proxy, "VALUES (3)").len(), 1, "not resubmitted");
+    let n = sf
+        .query(r#"SELECT CAST(sum("id") AS NUMBER(38, 0)) FROM "relogin"."t""#)
+        .await
+        .unwrap();
+    assert_eq!(n.rows, vec![vec![Value::Int(1)]], "the batch left nothing");
+    // The rerun of the batch completes.
+    sf.execute(&[
+        r#"INSERT INTO "relogin"."t" VALUES (2)"#.into(),
+        r#"INSERT INTO "relogin"."t" VALUES (3)"#.into(),
+    ])
+    .await
+    .unwrap();
+    let n = sf
+        .query(r#"SELECT CAST(sum("id") AS NUMBER(38, 0)) FROM "relogin"."t""#)
+        .await
+        .unwrap();
+    assert_eq!(n.rows, vec![vec![Value::Int(6)]]);
 }
