@@ -914,6 +914,7 @@ impl<'a> Engine<'a> {
                     .await?;
             }
         }
+        let mut partition_timestamps = false;
         if let Some(p) = &m.partition_by {
             let parts = match &plan.scope {
                 Scope::Match { table, .. } => table.clone(),
@@ -930,6 +931,10 @@ impl<'a> Engine<'a> {
                     .render(d)[0],
                 )
                 .await?;
+            partition_timestamps = rows
+                .rows
+                .iter()
+                .any(|r| matches!(r.first(), Some(Value::Timestamp(_))));
             report.partitions_count = rows.rows.len() as u64;
             report.partitions = rows
                 .rows
@@ -976,6 +981,7 @@ impl<'a> Engine<'a> {
                     keys: row_keys,
                     columns: columns.clone(),
                     partition_by: m.partition_by.clone(),
+                    partition_timestamps,
                     create: !exists,
                 }
                 .render(d),
