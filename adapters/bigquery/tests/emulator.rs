@@ -485,6 +485,9 @@ struct Faults {
     drop_after_insert: usize,
     /// Answer this many requests `403 quotaExceeded` without forwarding.
     quota: usize,
+    /// Forward this many resumable uploads' bytes (`PUT`), then drop the
+    /// connection without answering: the load ran, the client cannot know.
+    drop_after_upload: usize,
     /// Report this many finished jobs as still RUNNING on `jobs.get`.
     running: usize,
     /// Forward this many job inserts, then answer `503 backendError`
@@ -531,6 +534,7 @@ async fn serve(mut conn: TcpStream, upstream: &str, faults: &Mutex<Faults>) -> s
     let request_line = head.lines().next().unwrap_or("").to_string();
     let is_insert = request_line.starts_with("POST ") && request_line.contains("/jobs");
     let is_get_job = request_line.starts_with("GET ") && request_line.contains("/jobs/");
+    let is_upload_bytes = request_line.starts_with("PUT ") && request_line.contains("upload_id=");
     let job_id = is_insert
         .then(|| {
             let text = String::from_utf8_lossy(&body);
@@ -629,6 +633,11 @@ async fn serve(mut conn: TcpStream, upstream: &str, faults: &Mutex<Faults>) -> s
                 .into_bytes();
             }
         }
+        if is_upload_bytes && f.drop_after_upload > 0 {
+            f.drop_after_upload -= 1;
+            drop(conn);
+            return Ok(());
+        }
         if is_get_job && f.running > 0 {
             let text = String::from_utf8_lossy(&answer).to_string();
             if let Some((h, b)) = text.split_once("\r\n\r\n")
@@ -707,6 +716,7 @@ async fn storms_drops_and_slow_jobs_are_retried_and_nothing_doubles() {
     }));
     let mut through = s.clone();
     through.url = proxy(url.to_string(), faults.clone()).await;
+    let faults_url = through.url.clone();
     let bq = BigQuery::connect(through).await.unwrap();
 
     // A transaction of two inserts and a load job, through every fault.
@@ -753,6 +763,43 @@ async fn storms_drops_and_slow_jobs_are_retried_and_nothing_doubles() {
         .unwrap();
     let xs: Vec<i64> = rows.rows.iter().map(|r| r[0].as_i64().unwrap()).collect();
     assert_eq!(xs, vec![1, 2, 3, 10, 20, 30], "each row exactly once");
+
+    // A resumable upload through the same weather: throttling and a lost
+    // insert answer (met by the requests in turn), then the answer to the
+    // upload's bytes lost after the load ran: a new session sends them again.
+    *faults.lock().unwrap() = Faults {
+        throttle: 1,
+        drop_after_insert: 1,
+        drop_after_upload: 1,
+        ..Faults::default()
+    };
+    let mut resumable = s.clone();
+    resumable.url = faults_url;
+    resumable.multipart_max_bytes = 16;
+    let bq = BigQuery::connect(resumable).await.unwrap();
+    let loc = bq
+        .stage(&StagedFile {
+            path: &json,
+            id: "faulty-resumable",
+            format: StagedFormat::JsonLines,
+            columns: &cols,
+        })
+        .await
+        .unwrap();
+    {
+        let f = faults.lock().unwrap();
+        assert_eq!(
+            (f.throttle, f.drop_after_insert, f.drop_after_upload),
+            (0, 0, 0),
+            "every fault was met: {f:?}"
+        );
+        assert_eq!(f.resumable_forwarded, 2, "{f:?}");
+    }
+    assert_eq!(
+        lines_of(&direct, &loc, "_line").await,
+        vec![1, 2, 3],
+        "the staged rows once, though the bytes went twice"
+    );
 }
 
 #[tokio::test]
