@@ -67,6 +67,7 @@ pub fn model_statements(q: &Q, m: &Model, mode: Mode) -> Vec<String> {
             keys: m.unique_key.clone(),
             columns,
             partition_by: m.partition_by.clone(),
+            partition_timestamps: false,
             create: false,
         }
         .render(d),

@@ -194,6 +194,7 @@ fn publish(d: Dialect, kind: PublishKind, scope: Scope, partition: bool, create:
         keys: strings(&KEYS),
         columns: strings(&COLUMNS),
         partition_by: partition.then(|| PARTITION.to_string()),
+        partition_timestamps: false,
         create,
     }
 }
@@ -659,6 +660,10 @@ fn cases() -> Vec<Case> {
         }),
         case("publish_create_partitioned", |d| {
             publish(d, PublishKind::Replace, Scope::All, true, true)
+        }),
+        case("publish_create_partitioned_by_timestamp", |d| Publish {
+            partition_timestamps: true,
+            ..publish(d, PublishKind::Replace, Scope::All, true, true)
         }),
         case("publish_merge_create", |d| {
             publish(d, PublishKind::Merge, match_scope(d, &KEYS), false, true)

@@ -2,12 +2,14 @@
 {#- Each kind is one statement, atomic on its own: BigQuery has no transaction
     across separate jobs, and DDL cannot run inside a multi-statement one. -#}
 {%- if c.create || c.kind == PublishKind::Replace %}
-{#- A table created from the stage, partitioned by the model's partition column
-    (a DATE column; see the partition_expression rules:
-    https://cloud.google.com/bigquery/docs/reference/standard-sql/data-definition-language#partition_expression). -#}
+{#- A table created from the stage, partitioned by the model's partition column:
+    a DATE column as it is, a TIMESTAMP by its day (the partition_expression
+    rules refuse a bare TIMESTAMP column:
+    https://cloud.google.com/bigquery/docs/reference/standard-sql/data-definition-language#partition_expression).
+    A filter on the column itself prunes either way. -#}
 CREATE {% if !c.create %}OR REPLACE {% endif %}TABLE {{ c.target }}
 {%- if let Some(p) = c.partition_by %}
-PARTITION BY {{ q.id(p) }}
+PARTITION BY {% if c.partition_timestamps %}DATE({{ q.id(p) }}){% else %}{{ q.id(p) }}{% endif %}
 {%- endif %}
 AS SELECT {{ q.ids(c.columns) }} FROM {{ c.stage }}
 {%- else %}

@@ -215,13 +215,7 @@ pub async fn land(
             });
             continue;
         }
-        let load = match stage_one(wh, &q, project, &p).await {
-            Ok(x) => x,
-            Err(e) => {
-                outcome = Err(e);
-                break;
-            }
-        };
+        let (load, to_stage) = describe(&q, project, &p);
         // A reader over several files sizes its buffers by the longest record
         // of any of them (DuckDB: 16 per thread), so a file with an outsized
         // record is loaded alone rather than making its batch pay for it.
@@ -232,6 +226,7 @@ pub async fn land(
             break;
         }
         batch.loads.push(load);
+        batch.to_stage.push(to_stage);
         batch.files.push(p);
         if batch.full()
             && let Err(e) = commit(wh, run, &mut batch, &mut report, &mut loaded).await
@@ -267,19 +262,33 @@ pub async fn land(
     Ok(report)
 }
 
-/// Stages one prepared file's records and rejects and describes its load.
-async fn stage_one(wh: &dyn Warehouse, q: &Q, project: &Project, p: &Prepared) -> Result<FileLoad> {
+/// A staged file of a batch, owned until the batch is staged as a whole.
+struct ToStage {
+    path: PathBuf,
+    id: String,
+    format: StagedFormat,
+    columns: Vec<StagedColumn>,
+}
+
+impl ToStage {
+    fn as_staged(&self) -> StagedFile<'_> {
+        StagedFile {
+            path: &self.path,
+            id: &self.id,
+            format: self.format,
+            columns: &self.columns,
+        }
+    }
+}
+
+/// A prepared file's load (its staged locations still empty) and its staged
+/// records and rejects, which [`commit`] stages with the rest of the batch.
+fn describe(q: &Q, project: &Project, p: &Prepared) -> (FileLoad, [Option<ToStage>; 2]) {
     let source = project
         .source(&p.job.source)
         .expect("prepared from a configured source");
-    let stage_err = |e: pushdown_adapter::WarehouseError| {
-        Error::run(
-            crate::warehouse::failure_kind(&e),
-            format!("{}: staging failed: {e}", p.job.rel),
-        )
-    };
     let json = source.format.lands_as_json();
-    let staged_rows = if p.rows > 0 {
+    let rows = (p.rows > 0).then(|| {
         let mut columns = vec![StagedColumn::new("_line", StagedType::Integer)];
         if json {
             columns.push(StagedColumn::new("payload", StagedType::Json));
@@ -291,42 +300,34 @@ async fn stage_one(wh: &dyn Warehouse, q: &Q, project: &Project, p: &Prepared) -
                     .map(|c| StagedColumn::new(c, StagedType::Text)),
             );
         }
-        let file = StagedFile {
-            path: &p.staged_rows,
-            id: &format!("{}-{}-rows", p.checksum, source.name),
+        ToStage {
+            path: p.staged_rows.clone(),
+            id: format!("{}-{}-rows", p.checksum, source.name),
             format: if json {
                 StagedFormat::JsonLines
             } else {
                 StagedFormat::Csv
             },
-            columns: &columns,
-        };
-        wh.stage(&file).await.map_err(stage_err)?
-    } else {
-        String::new()
-    };
-    let staged_rejects = if p.rejects > 0 {
-        let file = StagedFile {
-            path: &p.staged_rejects,
-            id: &format!("{}-{}-rejects", p.checksum, source.name),
-            format: StagedFormat::JsonLines,
-            columns: &[
-                StagedColumn::new("line", StagedType::Integer),
-                StagedColumn::new("reason", StagedType::Text),
-                StagedColumn::new("raw_text", StagedType::Text),
-            ],
-        };
-        wh.stage(&file).await.map_err(stage_err)?
-    } else {
-        String::new()
-    };
+            columns,
+        }
+    });
+    let rejects = (p.rejects > 0).then(|| ToStage {
+        path: p.staged_rejects.clone(),
+        id: format!("{}-{}-rejects", p.checksum, source.name),
+        format: StagedFormat::JsonLines,
+        columns: vec![
+            StagedColumn::new("line", StagedType::Integer),
+            StagedColumn::new("reason", StagedType::Text),
+            StagedColumn::new("raw_text", StagedType::Text),
+        ],
+    });
     let now = chrono::Utc::now().naive_utc();
-    Ok(FileLoad {
+    let load = FileLoad {
         table: q.table("raw", &source.name),
         json,
         columns: source.columns.clone(),
-        staged_rows,
-        staged_rejects,
+        staged_rows: String::new(),
+        staged_rejects: String::new(),
         rows: p.rows,
         rejects: p.rejects,
         bytes: p.bytes,
@@ -338,7 +339,43 @@ async fn stage_one(wh: &dyn Warehouse, q: &Q, project: &Project, p: &Prepared) -
         checksum: p.checksum.clone(),
         ingested_at: now,
         ingest_date: now.date(),
-    })
+    };
+    (load, [rows, rejects])
+}
+
+/// Stages every file of the batch in one call (a warehouse that loads
+/// through requests sends the batch's files together) and fills in each
+/// load's staged locations.
+async fn stage_files(wh: &dyn Warehouse, batch: &mut Batch, what: &str) -> Result<()> {
+    let files: Vec<StagedFile<'_>> = batch
+        .to_stage
+        .iter()
+        .flatten()
+        .flatten()
+        .map(ToStage::as_staged)
+        .collect();
+    if files.is_empty() {
+        return Ok(());
+    }
+    let mut locations = wh
+        .stage_batch(&files)
+        .await
+        .map_err(|e| {
+            Error::run(
+                crate::warehouse::failure_kind(&e),
+                format!("{what}: staging failed: {e}"),
+            )
+        })?
+        .into_iter();
+    for (load, [rows, rejects]) in batch.loads.iter_mut().zip(&batch.to_stage) {
+        if rows.is_some() {
+            load.staged_rows = locations.next().unwrap_or_default();
+        }
+        if rejects.is_some() {
+            load.staged_rejects = locations.next().unwrap_or_default();
+        }
+    }
+    Ok(())
 }
 
 /// The longest record DuckDB's readers take by default (16 MiB JSON objects,
@@ -359,6 +396,8 @@ struct Batch {
     files: Vec<Prepared>,
     /// Each file's load, in the order of `files`.
     loads: Vec<FileLoad>,
+    /// Each file's staged records and rejects, in the order of `files`.
+    to_stage: Vec<[Option<ToStage>; 2]>,
 }
 
 impl Batch {
@@ -397,7 +436,7 @@ async fn commit(
     if batch.files.is_empty() {
         return Ok(());
     }
-    let batch = std::mem::take(batch);
+    let mut batch = std::mem::take(batch);
     let names: Vec<&str> = batch.files.iter().map(|f| f.job.rel.as_str()).collect();
     let what = if names.len() == 1 {
         format!("land {}", names[0])
@@ -409,13 +448,12 @@ async fn commit(
             names[names.len() - 1]
         )
     };
+    stage_files(wh, &mut batch, &what).await?;
     crate::failpoint::hit("land:before_commit");
     let staged = batch.staged();
     let load = LoadBatch::new(run.run_id.clone(), run.run_id.clone(), batch.loads);
     let result = wh.run(Exec::new(what, load.render(wh.dialect()))).await;
-    for loc in &staged {
-        let _ = wh.unstage(loc).await;
-    }
+    let _ = wh.unstage_batch(&staged).await;
     result?;
     for p in &batch.files {
         tracing::info!(file = %p.job.rel, rows = p.rows, rejects = p.rejects, "landed");

@@ -205,6 +205,10 @@ pub struct Publish {
     pub keys: Vec<String>,
     pub columns: Vec<String>,
     pub partition_by: Option<String>,
+    /// The partition column holds timestamps, not dates (as its values in
+    /// the stage show): BigQuery partitions such a column by `DATE(column)`
+    /// and refuses the bare column.
+    pub partition_timestamps: bool,
     /// The table does not exist yet.
     pub create: bool,
 }

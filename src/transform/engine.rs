@@ -985,6 +985,7 @@ impl<'a> Engine<'a> {
                     .await?;
             }
         }
+        let mut partition_timestamps = false;
         if let Some(p) = &m.partition_by {
             let parts = match &plan.scope {
                 Scope::Match { table, .. } => table.clone(),
@@ -1001,6 +1002,10 @@ impl<'a> Engine<'a> {
                     .render(d)[0],
                 )
                 .await?;
+            partition_timestamps = rows
+                .rows
+                .iter()
+                .any(|r| matches!(r.first(), Some(Value::Timestamp(_))));
             report.partitions_count = rows.rows.len() as u64;
             report.partitions = rows
                 .rows
@@ -1047,6 +1052,7 @@ impl<'a> Engine<'a> {
                     keys: row_keys,
                     columns: columns.clone(),
                     partition_by: m.partition_by.clone(),
+                    partition_timestamps,
                     create: !exists,
                 }
                 .render(d),

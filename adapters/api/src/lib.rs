@@ -7,8 +7,10 @@
 //!
 //! * required: [`Warehouse::dialect`], [`Warehouse::execute`], [`Warehouse::query`];
 //! * provided: [`Warehouse::stage`] (default: the local path is the staged
-//!   location, right for warehouses that read the agent's disk) and
-//!   [`Warehouse::unstage`].
+//!   location, right for warehouses that read the agent's disk),
+//!   [`Warehouse::unstage`], and their batch forms [`Warehouse::stage_batch`]
+//!   and [`Warehouse::unstage_batch`] (default: one file at a time) for
+//!   warehouses that load many files in one request.
 
 use std::fmt;
 use std::path::Path;
@@ -174,6 +176,27 @@ pub trait Warehouse: Send + Sync {
 
     /// Releases what [`Warehouse::stage`] created, once its rows are committed.
     async fn unstage(&self, _location: &str) -> Result<()> {
+        Ok(())
+    }
+
+    /// Stages the files of one landing batch and returns each file's
+    /// location, in the order given. Warehouses that pay per load request
+    /// (BigQuery: one load job per request, with a daily quota per table)
+    /// override it to send files that share a layout together.
+    async fn stage_batch(&self, files: &[StagedFile<'_>]) -> Result<Vec<String>> {
+        let mut locations = Vec::with_capacity(files.len());
+        for file in files {
+            locations.push(self.stage(file).await?);
+        }
+        Ok(locations)
+    }
+
+    /// Releases what [`Warehouse::stage_batch`] returned, once the batch is
+    /// committed (several files may share a location).
+    async fn unstage_batch(&self, locations: &[String]) -> Result<()> {
+        for location in locations {
+            self.unstage(location).await?;
+        }
         Ok(())
     }
 

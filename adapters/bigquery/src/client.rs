@@ -33,6 +33,11 @@ pub(crate) enum Body {
         content_type: String,
         bytes: Vec<u8>,
     },
+    /// The bytes of a resumable upload.
+    Bytes {
+        content_range: String,
+        bytes: Vec<u8>,
+    },
 }
 
 pub(crate) struct Client {
@@ -146,6 +151,13 @@ impl Client {
             } => req
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(bytes.clone()),
+            Body::Bytes {
+                content_range,
+                bytes,
+            } => req
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .header(reqwest::header::CONTENT_RANGE, content_range)
+                .body(bytes.clone()),
         };
         let resp = req.send().await.map_err(transport)?;
         let status = resp.status();
@@ -178,20 +190,57 @@ impl Client {
         }
     }
 
+    /// Whether `dataset.table` exists (tables.get).
+    pub async fn table_exists(&self, dataset: &str, table: &str) -> Result<bool, ApiError> {
+        let url = format!(
+            "{}/bigquery/v2/projects/{}/datasets/{dataset}/tables/{table}",
+            self.settings.url, self.settings.project
+        );
+        self.retrying("tables.get", || async {
+            match self.send(Method::GET, &url, &[], &Body::None).await {
+                Ok(_) => Ok(true),
+                Err(e) if e.not_found() => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
     /// Inserts a job under `id` exactly once, however often the request must
-    /// be sent; see the module docs.
-    async fn insert(&self, id: &str, url: &str, body: Body) -> Result<Json, ApiError> {
+    /// be sent; see the module docs. `send_once` makes one attempt.
+    async fn insert<F, Fut>(&self, id: &str, send_once: F) -> Result<Inserted, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Json, ApiError>>,
+    {
         let maybe_sent = AtomicBool::new(false);
         let location = self.settings.location.as_deref();
         self.retrying("jobs.insert", || async {
             if maybe_sent.load(Ordering::SeqCst)
                 && let Some(job) = self.get_job(id, location).await?
             {
-                return Ok(job);
+                return Ok(Inserted { job, existed: true });
             }
-            match self.send(Method::POST, url, &[], &body).await {
-                Ok(job) => Ok(job),
-                Err(e) if e.already_exists() => self.get_job(id, location).await?.ok_or(e),
+            match send_once().await {
+                Ok(job) => Ok(Inserted {
+                    job,
+                    existed: false,
+                }),
+                // An earlier attempt whose answer was lost (or an earlier
+                // run) inserted it: wait for that job instead of failing.
+                Err(e) if e.already_exists() => {
+                    tracing::info!(job = id, "bigquery: job exists already, waiting for it");
+                    match self.get_job(id, location).await? {
+                        Some(job) => Ok(Inserted { job, existed: true }),
+                        // It exists where pushdown cannot see it (another
+                        // location, say): its result is out of reach, so a
+                        // caller that may resubmit under a new id does.
+                        None => Err(ApiError {
+                            job_failed: true,
+                            ..e
+                        }),
+                    }
+                }
                 Err(e) => {
                     if e.ambiguous {
                         maybe_sent.store(true, Ordering::SeqCst);
@@ -277,8 +326,11 @@ impl Client {
             job["jobReference"]["location"] = json!(l);
         }
         let url = self.jobs_url();
-        let inserted = self.insert(&id, &url, Body::Json(job)).await?;
-        self.wait(inserted).await
+        let body = Body::Json(job);
+        let inserted = self
+            .insert(&id, || self.send(Method::POST, &url, &[], &body))
+            .await?;
+        self.wait(inserted.job).await
     }
 
     /// The rows of a finished query job, every page.
@@ -331,9 +383,17 @@ impl Client {
         }
     }
 
-    /// A load job whose data travels in the request (multipart upload),
-    /// under the job id `id`, run to completion.
-    pub async fn load_once(&self, id: String, load: Json, data: Vec<u8>) -> Result<Json, ApiError> {
+    /// A load job whose data travels with the request, under the job id
+    /// `id`, run to completion. Small uploads are one multipart request,
+    /// larger ones a resumable upload session (BigQuery's media upload
+    /// protocols, https://cloud.google.com/bigquery/docs/reference/api-uploads).
+    /// The flag says the job existed before (a lost answer, an earlier run).
+    pub async fn load_once(
+        &self,
+        id: String,
+        load: Json,
+        data: Vec<u8>,
+    ) -> Result<(Json, bool), ApiError> {
         let id = id.as_str();
         let mut job = json!({
             "jobReference": {"projectId": self.settings.project, "jobId": id},
@@ -342,24 +402,95 @@ impl Client {
         if let Some(l) = &self.settings.location {
             job["jobReference"]["location"] = json!(l);
         }
-        let boundary = format!("pushdown_{}", random_hex(16));
-        let mut bytes = Vec::with_capacity(data.len() + 1024);
-        bytes.extend_from_slice(
-            format!("--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{job}\r\n--{boundary}\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-        );
-        bytes.extend_from_slice(&data);
-        bytes.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let url = format!(
-            "{}/upload/bigquery/v2/projects/{}/jobs?uploadType=multipart",
+        let upload = format!(
+            "{}/upload/bigquery/v2/projects/{}/jobs",
             self.settings.url, self.settings.project
         );
-        let body = Body::Multipart {
-            content_type: format!("multipart/related; boundary={boundary}"),
-            bytes,
+        let inserted = if data.len() as u64 <= self.settings.multipart_max_bytes {
+            let boundary = format!("pushdown_{}", random_hex(16));
+            let mut bytes = Vec::with_capacity(data.len() + 1024);
+            bytes.extend_from_slice(
+                format!("--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{job}\r\n--{boundary}\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            );
+            bytes.extend_from_slice(&data);
+            bytes.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            let url = format!("{upload}?uploadType=multipart");
+            let body = Body::Multipart {
+                content_type: format!("multipart/related; boundary={boundary}"),
+                bytes,
+            };
+            self.insert(id, || self.send(Method::POST, &url, &[], &body))
+                .await?
+        } else {
+            self.insert(id, || self.resumable(&upload, &job, &data))
+                .await?
         };
-        let inserted = self.insert(id, &url, body).await?;
-        self.wait(inserted).await
+        let existed = inserted.existed;
+        Ok((self.wait(inserted.job).await?, existed))
     }
+
+    /// One resumable upload: a session, then every byte in one `PUT` (the
+    /// protocol allows chunks; one request keeps a retry simple: a session
+    /// whose upload failed is abandoned and a new one started).
+    async fn resumable(&self, upload: &str, job: &Json, data: &[u8]) -> Result<Json, ApiError> {
+        let mut req = self
+            .http
+            .post(upload)
+            .query(&[("uploadType", "resumable")])
+            .header("X-Upload-Content-Type", "application/octet-stream")
+            .header("X-Upload-Content-Length", data.len().to_string())
+            .json(job);
+        if let Some(token) = self
+            .auth
+            .token()
+            .await
+            .map_err(|m| ApiError::connection(m, false))?
+        {
+            req = req.bearer_auth(token.expose_secret());
+        }
+        // Starting a session creates no job: losing its answer is harmless.
+        let resp = req.send().await.map_err(|e| ApiError {
+            ambiguous: false,
+            ..transport(e)
+        })?;
+        let status = resp.status();
+        let session = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if !status.is_success() {
+            let text = resp.text().await.unwrap_or_default();
+            return Err(ApiError::from_http(status.as_u16(), &text));
+        }
+        let session = session.ok_or_else(|| {
+            ApiError::connection(
+                format!("BigQuery answered a resumable upload with {status} but no session URI"),
+                false,
+            )
+        })?;
+        let range = if data.is_empty() {
+            "bytes */0".to_string()
+        } else {
+            format!("bytes 0-{}/{}", data.len() - 1, data.len())
+        };
+        self.send(
+            Method::PUT,
+            &session,
+            &[],
+            &Body::Bytes {
+                content_range: range,
+                bytes: data.to_vec(),
+            },
+        )
+        .await
+    }
+}
+
+/// An inserted job, and whether it existed before this insert.
+struct Inserted {
+    job: Json,
+    existed: bool,
 }
 
 fn job_id(job: &Json) -> Option<String> {

@@ -39,6 +39,17 @@ impl ApiError {
         }
     }
 
+    /// A job that succeeded before but whose result is gone (a load job's
+    /// table dropped or expired since): like a failed job, it is submitted
+    /// again under a fresh id.
+    pub fn stale_table(message: String) -> Self {
+        Self {
+            kind: ErrorKind::Statement,
+            job_failed: true,
+            ..Self::connection(message, false)
+        }
+    }
+
     /// From BigQuery's `ErrorProto` (`{reason, message, location}`).
     pub fn from_proto(proto: &Json, status: Option<u16>) -> Self {
         let text = |k: &str| proto.get(k).and_then(Json::as_str).map(str::to_string);

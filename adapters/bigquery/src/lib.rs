@@ -2,9 +2,10 @@
 //!
 //! * statements run as query jobs, polled to completion; a batch is split
 //!   into jobs that keep it atomic where BigQuery allows (see [`script`]);
-//! * staged files reach BigQuery through multipart load jobs into a staging
-//!   table whose name and job id derive from the staged file's id, so a
-//!   retried or repeated load replaces the same table instead of adding rows;
+//! * a landing batch's staged files reach BigQuery through one load job per
+//!   layout (multipart or resumable upload) into a staging table whose name
+//!   and job id derive from the staged files' ids, so a retried or repeated
+//!   load replaces the same table instead of adding rows;
 //! * transient failures are retried with back-off, the rest surface with
 //!   BigQuery's reason and location.
 //!
@@ -113,12 +114,20 @@ impl Warehouse for BigQuery {
     }
 
     async fn stage(&self, file: &StagedFile<'_>) -> Result<String> {
-        self.load_file(file.path, file.id, file.format, file.columns)
-            .await
+        let mut locations = self.load_files(std::slice::from_ref(file)).await?;
+        Ok(locations.pop().unwrap_or_default())
     }
 
     async fn unstage(&self, location: &str) -> Result<()> {
-        self.drop_staged(location).await
+        self.drop_staged(&[location.to_string()]).await
+    }
+
+    async fn stage_batch(&self, files: &[StagedFile<'_>]) -> Result<Vec<String>> {
+        self.load_files(files).await
+    }
+
+    async fn unstage_batch(&self, locations: &[String]) -> Result<()> {
+        self.drop_staged(locations).await
     }
 
     async fn estimate(&self, sql: &str) -> Result<Option<u64>> {

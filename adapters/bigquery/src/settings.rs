@@ -60,9 +60,14 @@ pub struct BigQuerySettings {
     pub max_delay: Duration,
     /// How long a job may stay pending or running before pushdown gives up.
     pub job_timeout: Duration,
+    /// Uploads up to this size travel in one multipart request; larger ones
+    /// through a resumable upload session. Google's client libraries switch
+    /// at 5 MiB: a multipart request cannot resume, so a dropped connection
+    /// resends everything.
+    pub multipart_max_bytes: u64,
 }
 
-const KNOWN: &str = "project, project_env, url, url_env, location, auth, key_file, key_json_env, staging_dataset, compression, max_retries, retry_min_delay_ms, retry_max_delay_ms, job_timeout_secs";
+const KNOWN: &str = "project, project_env, url, url_env, location, auth, key_file, key_json_env, staging_dataset, compression, max_retries, retry_min_delay_ms, retry_max_delay_ms, job_timeout_secs, multipart_max_bytes";
 
 impl BigQuerySettings {
     /// Reads the target's settings; `project_dir` anchors a relative key file.
@@ -96,6 +101,7 @@ impl BigQuerySettings {
             min_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(10),
             job_timeout: Duration::from_secs(6 * 3600),
+            multipart_max_bytes: 5 << 20,
         };
         let from_env = |key: &str, var: &str| -> Result<String, String> {
             env(var).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
@@ -137,6 +143,7 @@ impl BigQuerySettings {
                     }
                 }
                 "max_retries" => out.max_retries = number(key, value)? as usize,
+                "multipart_max_bytes" => out.multipart_max_bytes = number(key, value)?,
                 "retry_min_delay_ms" => out.min_delay = Duration::from_millis(number(key, value)?),
                 "retry_max_delay_ms" => out.max_delay = Duration::from_millis(number(key, value)?),
                 "job_timeout_secs" => out.job_timeout = Duration::from_secs(number(key, value)?),

@@ -238,6 +238,237 @@ async fn a_dry_run_reports_bytes_and_runs_nothing() {
     assert!(bq.dry_run("SELECT `nope` FROM `d`.`t`").await.is_err());
 }
 
+/// Staged files of one batch: two of one JSON layout, one CSV, two reject
+/// files (one layout), as landing stages them.
+struct BatchFiles {
+    _dir: tempfile::TempDir,
+    paths: Vec<std::path::PathBuf>,
+    json_cols: Vec<StagedColumn>,
+    csv_cols: Vec<StagedColumn>,
+    reject_cols: Vec<StagedColumn>,
+}
+
+impl BatchFiles {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let contents = [
+            JSON_ROWS.to_string(),
+            "{\"_line\":7,\"payload\":{\"id\":\"z\"}}\n".to_string(),
+            "1,\"a,b\",\n2,\"two\nlines\",\"x\"\"y\"\n".to_string(),
+            "{\"line\":4,\"reason\":\"bad json\",\"raw_text\":\"{nope\"}\n".to_string(),
+            "{\"line\":9,\"reason\":\"too long\",\"raw_text\":\"x\"}\n".to_string(),
+        ];
+        let paths = contents
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let p = dir.path().join(format!("f{i}"));
+                std::fs::write(&p, c).unwrap();
+                p
+            })
+            .collect();
+        Self {
+            _dir: dir,
+            paths,
+            json_cols: vec![
+                StagedColumn::new("_line", StagedType::Integer),
+                StagedColumn::new("payload", StagedType::Json),
+            ],
+            csv_cols: vec![
+                StagedColumn::new("_line", StagedType::Integer),
+                StagedColumn::new("c1", StagedType::Text),
+                StagedColumn::new("c2", StagedType::Text),
+            ],
+            reject_cols: vec![
+                StagedColumn::new("line", StagedType::Integer),
+                StagedColumn::new("reason", StagedType::Text),
+                StagedColumn::new("raw_text", StagedType::Text),
+            ],
+        }
+    }
+
+    fn staged(&self) -> Vec<StagedFile<'_>> {
+        let f = |i: usize, id: &'static str, format, columns: &'static [StagedColumn]| StagedFile {
+            path: &self.paths[i],
+            id,
+            format,
+            columns,
+        };
+        // Leaked: the columns live as long as the test.
+        let json: &'static [StagedColumn] = Box::leak(self.json_cols.clone().into_boxed_slice());
+        let csv: &'static [StagedColumn] = Box::leak(self.csv_cols.clone().into_boxed_slice());
+        let rej: &'static [StagedColumn] = Box::leak(self.reject_cols.clone().into_boxed_slice());
+        vec![
+            f(0, "sum-a-events-rows", StagedFormat::JsonLines, json),
+            f(3, "sum-a-events-rejects", StagedFormat::JsonLines, rej),
+            f(2, "sum-c-pay-rows", StagedFormat::Csv, csv),
+            f(1, "sum-b-events-rows", StagedFormat::JsonLines, json),
+            f(4, "sum-b-events-rejects", StagedFormat::JsonLines, rej),
+        ]
+    }
+}
+
+async fn lines_of(bq: &BigQuery, location: &str, column: &str) -> Vec<i64> {
+    bq.query(&format!(
+        "SELECT `{column}` FROM {location} ORDER BY `{column}`"
+    ))
+    .await
+    .unwrap()
+    .rows
+    .iter()
+    .map(|r| r[0].as_i64().unwrap())
+    .collect()
+}
+
+#[tokio::test]
+async fn a_batch_loads_in_one_job_per_layout_and_each_file_reads_its_own_rows() {
+    let Some(url) = emulator() else { return };
+    for resumable in [false, true] {
+        let mut s = settings(url);
+        if resumable {
+            // Every upload larger than this goes through a resumable session.
+            s.multipart_max_bytes = 16;
+        }
+        let faults = Arc::new(Mutex::new(Faults::default()));
+        s.url = proxy(url.to_string(), faults.clone()).await;
+        let bq = BigQuery::connect(s).await.unwrap();
+        let files = BatchFiles::new();
+        let staged = files.staged();
+        let locations = bq.stage_batch(&staged).await.unwrap();
+        {
+            let f = faults.lock().unwrap();
+            assert_eq!(
+                f.uploads_forwarded, 3,
+                "one load job per layout, not per file"
+            );
+            assert_eq!(f.resumable_forwarded, if resumable { 3 } else { 0 });
+        }
+        assert_eq!(lines_of(&bq, &locations[0], "_line").await, vec![1, 2, 3]);
+        assert_eq!(lines_of(&bq, &locations[3], "_line").await, vec![7]);
+        assert_eq!(lines_of(&bq, &locations[1], "line").await, vec![4]);
+        assert_eq!(lines_of(&bq, &locations[4], "line").await, vec![9]);
+        let csv = bq
+            .query(&format!(
+                "SELECT `_line`, `c1`, `c2` FROM {} ORDER BY `_line`",
+                locations[2]
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            csv.rows,
+            vec![
+                vec![Value::Int(1), Value::Text("a,b".into()), Value::Null],
+                vec![
+                    Value::Int(2),
+                    Value::Text("two\nlines".into()),
+                    Value::Text("x\"y".into())
+                ],
+            ],
+            "CSV: quoted separators and line breaks kept, an empty field is NULL"
+        );
+        let payload = bq
+            .query(&format!(
+                "SELECT JSON_VALUE(`payload`, '$.note') FROM {} WHERE `_line` = 2",
+                locations[0]
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            payload.scalar(),
+            Some(&Value::Text("with \"quotes\" and, commas".into()))
+        );
+
+        // Staged again (a retry, a rerun): the same tables, the same rows.
+        let again = bq.stage_batch(&staged).await.unwrap();
+        assert_eq!(again, locations);
+        assert_eq!(lines_of(&bq, &again[0], "_line").await, vec![1, 2, 3]);
+
+        bq.unstage_batch(&locations).await.unwrap();
+        for loc in &locations {
+            assert!(
+                bq.query(&format!("SELECT 1 FROM {loc}")).await.is_err(),
+                "unstage dropped {loc}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_duplicate_job_is_waited_for_not_run_again_or_failed() {
+    let Some(url) = emulator() else { return };
+    let s = settings(url);
+    let direct = BigQuery::connect(s.clone()).await.unwrap();
+    direct
+        .execute(&strings(&[
+            "CREATE SCHEMA IF NOT EXISTS `d`",
+            "CREATE TABLE `d`.`t` (`x` INT64)",
+        ]))
+        .await
+        .unwrap();
+    // The emulator takes the insert, the client hears 503 and sends it
+    // again, BigQuery (here the proxy) answers 409 duplicate: the client
+    // fetches the job that ran and waits for it.
+    let faults = Arc::new(Mutex::new(Faults {
+        fail_after_insert: 1,
+        duplicates: true,
+        running: 2,
+        ..Faults::default()
+    }));
+    let mut through = s.clone();
+    through.url = proxy(url.to_string(), faults.clone()).await;
+    let bq = BigQuery::connect(through).await.unwrap();
+    bq.execute(&strings(&["INSERT INTO `d`.`t` VALUES (1), (2)"]))
+        .await
+        .unwrap();
+    {
+        let f = faults.lock().unwrap();
+        assert_eq!(f.duplicates_answered, 1, "{f:?}");
+        assert_eq!(f.inserts_forwarded, 1, "the job ran once");
+        assert_eq!(f.running, 0, "the duplicate job was polled until DONE");
+    }
+    let count = direct.query("SELECT count(*) FROM `d`.`t`").await.unwrap();
+    assert_eq!(count.scalar(), Some(&Value::Int(2)), "inserted once");
+
+    // A load job that ran in an earlier run (its id answered 409) whose
+    // staging table was dropped since is loaded again under a fresh id.
+    let files = BatchFiles::new();
+    let staged = files.staged();
+    let locations = bq.stage_batch(&staged).await.unwrap();
+    bq.unstage_batch(&locations).await.unwrap();
+    let before = faults.lock().unwrap().duplicates_answered;
+    let again = bq.stage_batch(&staged).await.unwrap();
+    assert_eq!(again, locations);
+    assert_eq!(
+        faults.lock().unwrap().duplicates_answered - before,
+        3,
+        "each layout's job id was answered 409 duplicate"
+    );
+    assert_eq!(lines_of(&bq, &again[0], "_line").await, vec![1, 2, 3]);
+    assert_eq!(lines_of(&bq, &again[4], "line").await, vec![9]);
+}
+
+#[tokio::test]
+async fn a_quota_error_names_the_quota_and_is_not_retried() {
+    let Some(url) = emulator() else { return };
+    let mut s = settings(url);
+    let faults = Arc::new(Mutex::new(Faults {
+        quota: 5,
+        ..Faults::default()
+    }));
+    s.url = proxy(url.to_string(), faults.clone()).await;
+    let bq = BigQuery::connect(s).await.unwrap();
+    let err = bq.query("SELECT 1").await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Statement, "{err:?}");
+    assert!(
+        err.message.contains(
+            "Quota exceeded: Your table exceeded quota for imports or query appends per table"
+        ),
+        "the quota is named: {}",
+        err.message
+    );
+    assert_eq!(faults.lock().unwrap().quota, 4, "asked once, not retried");
+}
+
 // ---------------------------------------------------------------------------
 // The fault-injecting proxy.
 // ---------------------------------------------------------------------------
@@ -252,10 +483,29 @@ struct Faults {
     /// Forward this many job inserts (queries and uploads), then drop the
     /// connection without answering: the job ran, the client cannot know.
     drop_after_insert: usize,
+    /// Answer this many requests `403 quotaExceeded` without forwarding.
+    quota: usize,
+    /// Forward this many resumable uploads' bytes (`PUT`), then drop the
+    /// connection without answering: the load ran, the client cannot know.
+    drop_after_upload: usize,
     /// Report this many finished jobs as still RUNNING on `jobs.get`.
     running: usize,
+    /// Forward this many job inserts, then answer `503 backendError`
+    /// instead of the emulator's answer (a front end that failed after the
+    /// back end took the job): the client sees a clean, unambiguous failure.
+    fail_after_insert: usize,
+    /// Answer an insert of a job id already forwarded with `409 duplicate`,
+    /// as BigQuery does (bqemulator runs a repeated id again).
+    duplicates: bool,
+    /// Job ids forwarded, and the `409`s answered.
+    job_ids: Vec<String>,
+    duplicates_answered: usize,
     /// Every job insert that reached the emulator.
     inserts_forwarded: usize,
+    /// The load uploads among them (multipart requests and resumable
+    /// sessions), and the resumable sessions alone.
+    uploads_forwarded: usize,
+    resumable_forwarded: usize,
     /// The `Authorization` header of every request.
     authorization: Vec<String>,
 }
@@ -284,6 +534,14 @@ async fn serve(mut conn: TcpStream, upstream: &str, faults: &Mutex<Faults>) -> s
     let request_line = head.lines().next().unwrap_or("").to_string();
     let is_insert = request_line.starts_with("POST ") && request_line.contains("/jobs");
     let is_get_job = request_line.starts_with("GET ") && request_line.contains("/jobs/");
+    let is_upload_bytes = request_line.starts_with("PUT ") && request_line.contains("upload_id=");
+    let job_id = is_insert
+        .then(|| {
+            let text = String::from_utf8_lossy(&body);
+            let at = text.find(r#""jobId":""#)? + 9;
+            Some(text[at..].split('"').next()?.to_string())
+        })
+        .flatten();
     let canned = {
         let mut f = faults.lock().unwrap();
         if let Some(v) = head.lines().find_map(|l| {
@@ -293,19 +551,35 @@ async fn serve(mut conn: TcpStream, upstream: &str, faults: &Mutex<Faults>) -> s
         }) {
             f.authorization.push(v);
         }
-        if f.throttle > 0 {
+        if f.quota > 0 {
+            f.quota -= 1;
+            Some((403, "Forbidden", "quotaExceeded"))
+        } else if f.throttle > 0 {
             f.throttle -= 1;
             Some((429, "Too Many Requests", "rateLimitExceeded"))
         } else if f.unavailable > 0 {
             f.unavailable -= 1;
             Some((503, "Service Unavailable", "backendError"))
+        } else if f.duplicates
+            && let Some(id) = &job_id
+            && f.job_ids.contains(id)
+        {
+            f.duplicates_answered += 1;
+            Some((409, "Conflict", "duplicate"))
         } else {
             None
         }
     };
     if let Some((code, text, reason)) = canned {
+        let message = match reason {
+            "quotaExceeded" => {
+                "Quota exceeded: Your table exceeded quota for imports or query appends per table. For more information, see https://cloud.google.com/bigquery/docs/troubleshoot-quotas"
+            }
+            "duplicate" => "Already Exists: Job",
+            _ => "injected",
+        };
         let body = format!(
-            r#"{{"error":{{"code":{code},"message":"injected","errors":[{{"reason":"{reason}","message":"injected {reason}"}}]}}}}"#
+            r#"{{"error":{{"code":{code},"message":"{message}","errors":[{{"reason":"{reason}","message":"{message} ({reason})"}}]}}}}"#
         );
         let resp = format!(
             "HTTP/1.1 {code} {text}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -335,11 +609,34 @@ async fn serve(mut conn: TcpStream, upstream: &str, faults: &Mutex<Faults>) -> s
         let mut f = faults.lock().unwrap();
         if is_insert {
             f.inserts_forwarded += 1;
+            if request_line.contains("/upload/") {
+                f.uploads_forwarded += 1;
+                if request_line.contains("uploadType=resumable") {
+                    f.resumable_forwarded += 1;
+                }
+            }
+            if let Some(id) = job_id {
+                f.job_ids.push(id);
+            }
             if f.drop_after_insert > 0 {
                 f.drop_after_insert -= 1;
                 drop(conn);
                 return Ok(());
             }
+            if f.fail_after_insert > 0 {
+                f.fail_after_insert -= 1;
+                let body = r#"{"error":{"code":503,"message":"injected","errors":[{"reason":"backendError","message":"injected backendError"}]}}"#;
+                answer = format!(
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .into_bytes();
+            }
+        }
+        if is_upload_bytes && f.drop_after_upload > 0 {
+            f.drop_after_upload -= 1;
+            drop(conn);
+            return Ok(());
         }
         if is_get_job && f.running > 0 {
             let text = String::from_utf8_lossy(&answer).to_string();
@@ -419,6 +716,7 @@ async fn storms_drops_and_slow_jobs_are_retried_and_nothing_doubles() {
     }));
     let mut through = s.clone();
     through.url = proxy(url.to_string(), faults.clone()).await;
+    let faults_url = through.url.clone();
     let bq = BigQuery::connect(through).await.unwrap();
 
     // A transaction of two inserts and a load job, through every fault.
@@ -465,6 +763,43 @@ async fn storms_drops_and_slow_jobs_are_retried_and_nothing_doubles() {
         .unwrap();
     let xs: Vec<i64> = rows.rows.iter().map(|r| r[0].as_i64().unwrap()).collect();
     assert_eq!(xs, vec![1, 2, 3, 10, 20, 30], "each row exactly once");
+
+    // A resumable upload through the same weather: throttling and a lost
+    // insert answer (met by the requests in turn), then the answer to the
+    // upload's bytes lost after the load ran: a new session sends them again.
+    *faults.lock().unwrap() = Faults {
+        throttle: 1,
+        drop_after_insert: 1,
+        drop_after_upload: 1,
+        ..Faults::default()
+    };
+    let mut resumable = s.clone();
+    resumable.url = faults_url;
+    resumable.multipart_max_bytes = 16;
+    let bq = BigQuery::connect(resumable).await.unwrap();
+    let loc = bq
+        .stage(&StagedFile {
+            path: &json,
+            id: "faulty-resumable",
+            format: StagedFormat::JsonLines,
+            columns: &cols,
+        })
+        .await
+        .unwrap();
+    {
+        let f = faults.lock().unwrap();
+        assert_eq!(
+            (f.throttle, f.drop_after_insert, f.drop_after_upload),
+            (0, 0, 0),
+            "every fault was met: {f:?}"
+        );
+        assert_eq!(f.resumable_forwarded, 2, "{f:?}");
+    }
+    assert_eq!(
+        lines_of(&direct, &loc, "_line").await,
+        vec![1, 2, 3],
+        "the staged rows once, though the bytes went twice"
+    );
 }
 
 #[tokio::test]
