@@ -1,8 +1,10 @@
 //! An incremental run skips a model whose inputs did not change since its
 //! last publish, and only then: a rerun with nothing new reads no history
-//! and runs no gate, a source that changed reruns its readers only, and a row
-//! landed behind the newest one (a loader with a skewed clock, inside the
-//! lookback) is still picked up.
+//! and runs no gate, a source that changed reruns its readers only, new rows
+//! are read without the lookback window while none landed behind the
+//! watermark, and a row landed behind the newest one (a loader with a skewed
+//! clock, inside the lookback) makes the run reread the window and is picked
+//! up.
 #![cfg(feature = "duckdb-system")]
 
 mod common;
@@ -57,6 +59,18 @@ FROM ods.events_current
 GROUP BY 1
 "#;
 
+/// Partitioned by landing time, like `ods.order_events`: its partitions in
+/// scope show how much of the raw history a run reread.
+const EVENTS_LANDED: &str = r#"/* pushdown
+materialized = "partition_overwrite"
+partition_by = "_ingested_at"
+
+[upstream."raw.events"]
+via = "_ingested_at"
+*/
+SELECT payload ->> 'event_id' AS event_id, _ingested_at FROM raw.events
+"#;
+
 const CUSTOMERS_CURRENT: &str = r#"/* pushdown
 materialized = "incremental"
 unique_key = ["customer_id"]
@@ -65,9 +79,16 @@ latest_by = ["_ingested_at desc"]
 SELECT customer_id, country, _ingested_at FROM raw.customers
 "#;
 
-/// `pushdown run --mode incremental`; the build and status of each model
-/// from the result file.
-fn run(t: &TargetUnderTest, s: &Scenario) -> BTreeMap<String, (String, String)> {
+/// What a run did to a model, from the result file.
+#[derive(Debug, PartialEq)]
+struct Did {
+    build: String,
+    status: String,
+    partitions: u64,
+}
+
+/// `pushdown run --mode incremental`: what it did to each model.
+fn run(t: &TargetUnderTest, s: &Scenario) -> BTreeMap<String, Did> {
     let result = s.project.join("result.json");
     t.pushdown_ok(
         &[
@@ -89,10 +110,11 @@ fn run(t: &TargetUnderTest, s: &Scenario) -> BTreeMap<String, (String, String)> 
         .map(|m| {
             (
                 m["model"].as_str().unwrap().to_string(),
-                (
-                    m["build"].as_str().unwrap().to_string(),
-                    m["status"].as_str().unwrap().to_string(),
-                ),
+                Did {
+                    build: m["build"].as_str().unwrap().to_string(),
+                    status: m["status"].as_str().unwrap().to_string(),
+                    partitions: m["partitions_count"].as_u64().unwrap(),
+                },
             )
         })
         .collect()
@@ -100,6 +122,12 @@ fn run(t: &TargetUnderTest, s: &Scenario) -> BTreeMap<String, (String, String)> 
 
 fn build(b: &str, s: &str) -> (String, String) {
     (b.to_string(), s.to_string())
+}
+
+impl Did {
+    fn is(&self) -> (String, String) {
+        (self.build.clone(), self.status.clone())
+    }
 }
 
 fn daily(db: &Path) -> Vec<Vec<String>> {
@@ -122,6 +150,7 @@ fn skips_exactly_the_models_whose_inputs_did_not_change() {
             ("models/ods/events_current.sql", EVENTS_CURRENT),
             ("models/mart/daily.sql", DAILY),
             ("models/ods/customers_current.sql", CUSTOMERS_CURRENT),
+            ("models/ods/events_landed.sql", EVENTS_LANDED),
         ],
     );
     s.arrive(
@@ -133,33 +162,48 @@ fn skips_exactly_the_models_whose_inputs_did_not_change() {
     );
     s.arrive("customers", "2026-03-01", "c1.csv", b"customer_id,country\nc1,DE\n");
     let first = run(&t, &s);
-    assert!(
-        first.values().all(|(_, status)| status == "success"),
-        "{first:?}"
-    );
+    assert!(first.values().all(|d| d.status == "success"), "{first:?}");
 
     // Nothing new: every model is skipped without reading its inputs.
     let rerun = run(&t, &s);
-    for m in ["ods.events_current", "mart.daily", "ods.customers_current"] {
-        assert_eq!(rerun[m], build("none", "unchanged"), "{m} on a rerun");
+    for m in [
+        "ods.events_current",
+        "mart.daily",
+        "ods.customers_current",
+        "ods.events_landed",
+    ] {
+        assert_eq!(rerun[m].is(), build("none", "unchanged"), "{m} on a rerun");
     }
 
     // Only customers change: their model runs, the events side is skipped.
     s.arrive("customers", "2026-03-02", "c2.csv", b"customer_id,country\nc1,AT\n");
     let customers_only = run(&t, &s);
     assert_eq!(
-        customers_only["ods.customers_current"],
+        customers_only["ods.customers_current"].is(),
         build("incremental", "success")
     );
     assert_eq!(
-        customers_only["ods.events_current"],
+        customers_only["ods.events_current"].is(),
         build("none", "unchanged")
     );
-    assert_eq!(customers_only["mart.daily"], build("none", "unchanged"));
+    assert_eq!(customers_only["mart.daily"].is(), build("none", "unchanged"));
     assert_eq!(
         scalar(&db, "SELECT country FROM ods.customers_current"),
         "AT"
     );
+
+    // New events, all past the watermark: only their own landing is read,
+    // not the day-long lookback window that also holds the first file.
+    s.arrive(
+        "events",
+        "2026-03-02",
+        "e2.jsonl",
+        b"{\"event_id\":\"e4\",\"event_time\":\"2026-03-01 18:00:00\",\"amount\":\"2.00\"}\n",
+    );
+    let ahead = run(&t, &s);
+    assert_eq!(ahead["ods.events_landed"].is(), build("incremental", "success"));
+    assert_eq!(ahead["ods.events_landed"].partitions, 1, "{ahead:?}");
+    assert_eq!(ahead["mart.daily"].partitions, 1, "{ahead:?}");
 
     // A row landed behind the newest one: the newest landing time is the
     // same as at the last publish, the row count is not, so the model runs
@@ -174,21 +218,23 @@ fn skips_exactly_the_models_whose_inputs_did_not_change() {
     );
     let behind = run(&t, &s);
     assert_eq!(
-        behind["ods.events_current"],
+        behind["ods.events_current"].is(),
         build("incremental", "success")
     );
-    assert_eq!(behind["mart.daily"], build("incremental", "success"));
+    assert_eq!(behind["mart.daily"].is(), build("incremental", "success"));
+    // The lookback window: both landings and the row behind them.
+    assert_eq!(behind["ods.events_landed"].partitions, 3, "{behind:?}");
     assert_eq!(
         daily(&db),
         vec![
-            vec!["2026-03-01".to_string(), "5.00".into(), "1".into()],
+            vec!["2026-03-01".to_string(), "7.00".into(), "2".into()],
             vec!["2026-03-02".to_string(), "8.50".into(), "2".into()],
         ]
     );
     // And the run after it has nothing left to do.
     let after = run(&t, &s);
     assert!(
-        after.values().all(|b| *b == build("none", "unchanged")),
+        after.values().all(|d| d.is() == build("none", "unchanged")),
         "{after:?}"
     );
 }

@@ -498,7 +498,11 @@ impl<'a> Engine<'a> {
             };
             let changed = if up.starts_with("raw.") {
                 let (s, t) = split_id(up);
-                let since = parse_ts(&RawPosition::parse(mark).newest).map(|t| t - lookback);
+                let then = RawPosition::parse(mark);
+                let mut since = parse_ts(&then.newest);
+                if self.landed_behind(m, up, &then, &advance, since).await? {
+                    since = since.map(|t| t - lookback);
+                }
                 ChangedRaw {
                     table: self.q.table(s, t),
                     column: m.watermark.clone(),
@@ -694,6 +698,51 @@ impl<'a> Engine<'a> {
             advance,
             row_keys: grain_rows,
         }))
+    }
+
+    /// Whether rows may have reached raw upstream `up` behind the position
+    /// recorded at `m`'s last publish (`then`): a loader with a skewed clock,
+    /// or one stamping rows before a slow commit. Only then does the run
+    /// reread the lookback window before the watermark. Raw tables are
+    /// append-only, so when every row added since is past the recorded
+    /// newest value (the growth of the row count equals the rows past it),
+    /// nothing can have landed behind it. Without a recorded count, assume
+    /// it may have.
+    async fn landed_behind(
+        &self,
+        m: &Model,
+        up: &str,
+        then: &RawPosition,
+        advance: &[(String, String)],
+        since: Option<NaiveDateTime>,
+    ) -> Result<bool> {
+        let now = advance
+            .iter()
+            .find(|(u, _)| u == up)
+            .map(|(_, v)| RawPosition::parse(v));
+        let (Some(then_rows), Some(now_rows), Some(since)) =
+            (then.rows, now.and_then(|p| p.rows), since)
+        else {
+            return Ok(true);
+        };
+        let (s, t) = split_id(up);
+        let past = ChangedRaw {
+            table: self.q.table(s, t),
+            column: m.watermark.clone(),
+            since: Some(since),
+        }
+        .render(self.d())
+        .join("\n");
+        let past = self
+            .scalar_i64(
+                &self.what(m, &format!("count the rows of {up} past its watermark")),
+                &CountRows {
+                    relation: format!("{past} AS _c"),
+                }
+                .render(self.d())[0],
+            )
+            .await?;
+        Ok(now_rows - then_rows != past)
     }
 
     /// Whether no upstream of `m` changed since its last publish: each raw
