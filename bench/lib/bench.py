@@ -209,7 +209,9 @@ def backdate(db: Path) -> dict:
               _ingest_date = CAST(split_part(_source_file, '/', 2) AS DATE)""")
     marks = {}
     for t in tables:
-        v = con.execute(f"SELECT CAST(max(_ingested_at) AS VARCHAR) FROM {t}").fetchone()[0]
+        # The position pushdown records for a raw upstream: its newest
+        # watermark value and its row count (which the move leaves as it is).
+        v = con.execute(f"SELECT CAST(max(_ingested_at) AS VARCHAR) || '; rows=' || count(*) FROM {t}").fetchone()[0]
         n = con.execute("UPDATE audit.watermarks SET value = ? WHERE upstream = ?", [v, t]).fetchone()
         marks[t] = (v, n[0] if n else 0)
     con.execute("CHECKPOINT")
