@@ -160,7 +160,12 @@ fn skips_exactly_the_models_whose_inputs_did_not_change() {
         b"{\"event_id\":\"e1\",\"event_time\":\"2026-03-01 10:00:00\",\"amount\":\"5.00\"}\n\
           {\"event_id\":\"e2\",\"event_time\":\"2026-03-02 11:00:00\",\"amount\":\"7.00\"}\n",
     );
-    s.arrive("customers", "2026-03-01", "c1.csv", b"customer_id,country\nc1,DE\n");
+    s.arrive(
+        "customers",
+        "2026-03-01",
+        "c1.csv",
+        b"customer_id,country\nc1,DE\n",
+    );
     let first = run(&t, &s);
     assert!(first.values().all(|d| d.status == "success"), "{first:?}");
 
@@ -176,7 +181,12 @@ fn skips_exactly_the_models_whose_inputs_did_not_change() {
     }
 
     // Only customers change: their model runs, the events side is skipped.
-    s.arrive("customers", "2026-03-02", "c2.csv", b"customer_id,country\nc1,AT\n");
+    s.arrive(
+        "customers",
+        "2026-03-02",
+        "c2.csv",
+        b"customer_id,country\nc1,AT\n",
+    );
     let customers_only = run(&t, &s);
     assert_eq!(
         customers_only["ods.customers_current"].is(),
@@ -186,7 +196,10 @@ fn skips_exactly_the_models_whose_inputs_did_not_change() {
         customers_only["ods.events_current"].is(),
         build("none", "unchanged")
     );
-    assert_eq!(customers_only["mart.daily"].is(), build("none", "unchanged"));
+    assert_eq!(
+        customers_only["mart.daily"].is(),
+        build("none", "unchanged")
+    );
     assert_eq!(
         scalar(&db, "SELECT country FROM ods.customers_current"),
         "AT"
@@ -201,7 +214,10 @@ fn skips_exactly_the_models_whose_inputs_did_not_change() {
         b"{\"event_id\":\"e4\",\"event_time\":\"2026-03-01 18:00:00\",\"amount\":\"2.00\"}\n",
     );
     let ahead = run(&t, &s);
-    assert_eq!(ahead["ods.events_landed"].is(), build("incremental", "success"));
+    assert_eq!(
+        ahead["ods.events_landed"].is(),
+        build("incremental", "success")
+    );
     assert_eq!(ahead["ods.events_landed"].partitions, 1, "{ahead:?}");
     assert_eq!(ahead["mart.daily"].partitions, 1, "{ahead:?}");
 
