@@ -10,7 +10,7 @@
 //!   for its dialect, as exactly one statement, except the few listed in
 //!   [`UNPARSEABLE`] that are valid for the warehouse but beyond sqlparser.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -756,57 +756,74 @@ fn parse(d: Dialect, sql: &str) -> Result<usize, String> {
     parsed.map(|s| s.len()).map_err(|e| e.to_string())
 }
 
-fn folder(d: Dialect) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sql_templates")
-        .join(d.name())
+fn templates_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sql_templates")
 }
 
-#[test]
-fn every_template_exists_in_every_dialect() {
-    let mut listed: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for d in Dialect::ALL {
-        let names = std::fs::read_dir(folder(d))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".sql"))
-            .collect();
-        listed.insert(d.name(), names);
-    }
-    let duckdb = &listed["duckdb"];
-    for (dialect, names) in &listed {
-        assert_eq!(
-            names, duckdb,
-            "sql_templates/{dialect} differs from sql_templates/duckdb"
-        );
-    }
+fn sql_files(folder: &str) -> BTreeSet<String> {
+    std::fs::read_dir(templates_dir().join(folder))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".sql"))
+        .collect()
+}
 
-    // Every bound file exists, each context names the same file in each folder,
-    // and every file but the macros is bound to a context.
-    let mut bound = BTreeSet::new();
+/// Each context binds one file per dialect: the dialect's own
+/// (`sql_templates/<dialect>/x.sql`) where its SQL differs, else the shared
+/// one (`sql_templates/common/x.sql`). No copy sits unused beside a binding,
+/// no shared file repeats a dialect's, and every file but the macros is bound.
+#[test]
+fn every_context_has_a_template_in_every_dialect() {
+    let mut bound: BTreeSet<String> = BTreeSet::new();
     for files in TEMPLATE_FILES {
         let stems: BTreeSet<&str> = files.iter().map(|f| f.split_once('/').unwrap().1).collect();
         assert_eq!(stems.len(), 1, "one context, several files: {files:?}");
         for (d, f) in Dialect::ALL.iter().zip(files) {
+            let (folder, name) = f.split_once('/').unwrap();
             assert!(
-                f.starts_with(&format!("{}/", d.name())),
-                "{f} in the wrong folder"
+                folder == d.name() || folder == "common",
+                "{f} bound for {} from the wrong folder",
+                d.name()
             );
-            assert!(
-                folder(*d).join(f.split_once('/').unwrap().1).is_file(),
-                "{f} missing"
-            );
+            assert!(templates_dir().join(f).is_file(), "{f} missing");
+            if folder == "common" {
+                assert!(
+                    !templates_dir().join(d.name()).join(name).exists(),
+                    "{}/{name} exists but {} renders {f}",
+                    d.name(),
+                    d.name()
+                );
+            }
+            bound.insert(f.to_string());
         }
-        bound.insert(stems.into_iter().next().unwrap().to_string());
     }
-    let unbound: Vec<_> = duckdb
-        .iter()
-        .filter(|n| !n.starts_with('_') && !bound.contains(*n))
-        .collect();
+    let mut unbound = Vec::new();
+    for folder in ["common", "duckdb", "snowflake", "bigquery"] {
+        for n in sql_files(folder) {
+            if !n.starts_with('_') && !bound.contains(&format!("{folder}/{n}")) {
+                unbound.push(format!("{folder}/{n}"));
+            }
+        }
+    }
     assert!(
         unbound.is_empty(),
         "template files no context renders: {unbound:?}"
     );
+    // A shared file that a dialect would render the same from its own
+    // folder is a copy: keep one.
+    for files in TEMPLATE_FILES {
+        for (i, a) in files.iter().enumerate() {
+            for b in &files[i + 1..] {
+                if a != b {
+                    let (ta, tb) = (
+                        std::fs::read(templates_dir().join(a)).unwrap(),
+                        std::fs::read(templates_dir().join(b)).unwrap(),
+                    );
+                    assert!(ta != tb, "{a} and {b} are the same: share one in common/");
+                }
+            }
+        }
+    }
 }
 
 #[test]

@@ -10,7 +10,9 @@ use pushdown_adapter::Dialect;
 
 use super::{Q, Statement};
 
-/// Declares a context and binds it to the same file in each dialect folder.
+/// Declares a context and binds it to one file per dialect: the dialect's own
+/// (`sql_templates/<dialect>/`) where its SQL differs, else the shared one
+/// (`sql_templates/common/`), as dbt's default-and-override macros do.
 macro_rules! statements {
     ($( $(#[$meta:meta])* $name:ident => $duck:tt, $snow:tt, $bq:tt; )*) => {
         mod duckdb_sql {
@@ -48,54 +50,54 @@ macro_rules! statements {
 }
 
 statements! {
-    CreateSchema => "duckdb/create_schema.sql", "snowflake/create_schema.sql", "bigquery/create_schema.sql";
+    CreateSchema => "common/create_schema.sql", "common/create_schema.sql", "common/create_schema.sql";
     CreateLandingTables => "duckdb/create_landing_tables.sql", "snowflake/create_landing_tables.sql", "bigquery/create_landing_tables.sql";
     CreateRawTable => "duckdb/create_raw_table.sql", "snowflake/create_raw_table.sql", "bigquery/create_raw_table.sql";
-    LandedChecksums => "duckdb/landed_checksums.sql", "snowflake/landed_checksums.sql", "bigquery/landed_checksums.sql";
+    LandedChecksums => "common/landed_checksums.sql", "common/landed_checksums.sql", "common/landed_checksums.sql";
     LoadBatch => "duckdb/load_batch.sql", "snowflake/load_batch.sql", "bigquery/load_batch.sql";
-    RecordSkippedFiles => "duckdb/record_skipped_files.sql", "snowflake/record_skipped_files.sql", "bigquery/record_skipped_files.sql";
+    RecordSkippedFiles => "common/record_skipped_files.sql", "common/record_skipped_files.sql", "common/record_skipped_files.sql";
     CreateRunTables => "duckdb/create_run_tables.sql", "snowflake/create_run_tables.sql", "bigquery/create_run_tables.sql";
     RelationExists => "duckdb/relation_exists.sql", "snowflake/relation_exists.sql", "bigquery/relation_exists.sql";
     MaxValue => "duckdb/max_value.sql", "snowflake/max_value.sql", "bigquery/max_value.sql";
-    ChangedRaw => "duckdb/changed_raw.sql", "snowflake/changed_raw.sql", "bigquery/changed_raw.sql";
-    ChangedModel => "duckdb/changed_model.sql", "snowflake/changed_model.sql", "bigquery/changed_model.sql";
-    CreateKeys => "duckdb/create_keys.sql", "snowflake/create_keys.sql", "bigquery/create_keys.sql";
-    KeysFromChanged => "duckdb/keys_from_changed.sql", "snowflake/keys_from_changed.sql", "bigquery/keys_from_changed.sql";
-    KeysVia => "duckdb/keys_via.sql", "snowflake/keys_via.sql", "bigquery/keys_via.sql";
-    KeysOfRows => "duckdb/keys_of_rows.sql", "snowflake/keys_of_rows.sql", "bigquery/keys_of_rows.sql";
-    KeysViaValidAt => "duckdb/keys_via_valid_at.sql", "snowflake/keys_via_valid_at.sql", "bigquery/keys_via_valid_at.sql";
-    RestrictedRead => "duckdb/restricted_read.sql", "snowflake/restricted_read.sql", "bigquery/restricted_read.sql";
-    PartitionsOfKeys => "duckdb/partitions_of_keys.sql", "snowflake/partitions_of_keys.sql", "bigquery/partitions_of_keys.sql";
+    ChangedRaw => "common/changed_raw.sql", "common/changed_raw.sql", "common/changed_raw.sql";
+    ChangedModel => "common/changed_model.sql", "common/changed_model.sql", "common/changed_model.sql";
+    CreateKeys => "common/create_keys.sql", "common/create_keys.sql", "common/create_keys.sql";
+    KeysFromChanged => "common/keys_from_changed.sql", "common/keys_from_changed.sql", "common/keys_from_changed.sql";
+    KeysVia => "common/keys_via.sql", "common/keys_via.sql", "common/keys_via.sql";
+    KeysOfRows => "common/keys_of_rows.sql", "common/keys_of_rows.sql", "common/keys_of_rows.sql";
+    KeysViaValidAt => "common/keys_via_valid_at.sql", "common/keys_via_valid_at.sql", "bigquery/keys_via_valid_at.sql";
+    RestrictedRead => "common/restricted_read.sql", "common/restricted_read.sql", "bigquery/restricted_read.sql";
+    PartitionsOfKeys => "common/partitions_of_keys.sql", "common/partitions_of_keys.sql", "bigquery/partitions_of_keys.sql";
     BuildStage => "duckdb/build_stage.sql", "snowflake/build_stage.sql", "bigquery/build_stage.sql";
     BuildScd2Stage => "duckdb/build_scd2_stage.sql", "snowflake/build_scd2_stage.sql", "bigquery/build_scd2_stage.sql";
-    SelectColumns => "duckdb/select_columns.sql", "snowflake/select_columns.sql", "bigquery/select_columns.sql";
+    SelectColumns => "common/select_columns.sql", "common/select_columns.sql", "common/select_columns.sql";
     ComputeDelta => "duckdb/compute_delta.sql", "snowflake/compute_delta.sql", "bigquery/compute_delta.sql";
     DeltaCounts => "duckdb/delta_counts.sql", "snowflake/delta_counts.sql", "bigquery/delta_counts.sql";
     Publish => "duckdb/publish.sql", "snowflake/publish.sql", "bigquery/publish.sql";
     PrepareChanges => "duckdb/prepare_changes.sql", "snowflake/prepare_changes.sql", "bigquery/prepare_changes.sql";
     AppendChanges => "duckdb/append_changes.sql", "snowflake/append_changes.sql", "bigquery/append_changes.sql";
     UpsertWatermark => "duckdb/upsert_watermark.sql", "snowflake/upsert_watermark.sql", "bigquery/upsert_watermark.sql";
-    InsertRun => "duckdb/insert_run.sql", "snowflake/insert_run.sql", "bigquery/insert_run.sql";
-    FinishRun => "duckdb/finish_run.sql", "snowflake/finish_run.sql", "bigquery/finish_run.sql";
-    MarkAbandonedRuns => "duckdb/mark_abandoned_runs.sql", "snowflake/mark_abandoned_runs.sql", "bigquery/mark_abandoned_runs.sql";
-    InsertModelAudit => "duckdb/insert_model_audit.sql", "snowflake/insert_model_audit.sql", "bigquery/insert_model_audit.sql";
-    InsertCheckAudit => "duckdb/insert_check_audit.sql", "snowflake/insert_check_audit.sql", "bigquery/insert_check_audit.sql";
+    InsertRun => "common/insert_run.sql", "common/insert_run.sql", "common/insert_run.sql";
+    FinishRun => "common/finish_run.sql", "common/finish_run.sql", "common/finish_run.sql";
+    MarkAbandonedRuns => "common/mark_abandoned_runs.sql", "common/mark_abandoned_runs.sql", "common/mark_abandoned_runs.sql";
+    InsertModelAudit => "common/insert_model_audit.sql", "common/insert_model_audit.sql", "common/insert_model_audit.sql";
+    InsertCheckAudit => "common/insert_check_audit.sql", "common/insert_check_audit.sql", "common/insert_check_audit.sql";
     CheckQuery => "duckdb/check_query.sql", "snowflake/check_query.sql", "bigquery/check_query.sql";
-    DropRelations => "duckdb/drop_relations.sql", "snowflake/drop_relations.sql", "bigquery/drop_relations.sql";
-    CreateView => "duckdb/create_view.sql", "snowflake/create_view.sql", "bigquery/create_view.sql";
-    PruneChanges => "duckdb/prune_changes.sql", "snowflake/prune_changes.sql", "bigquery/prune_changes.sql";
-    NextRunSeq => "duckdb/next_run_seq.sql", "snowflake/next_run_seq.sql", "bigquery/next_run_seq.sql";
-    ReadWatermarks => "duckdb/read_watermarks.sql", "snowflake/read_watermarks.sql", "bigquery/read_watermarks.sql";
+    DropRelations => "common/drop_relations.sql", "common/drop_relations.sql", "common/drop_relations.sql";
+    CreateView => "common/create_view.sql", "snowflake/create_view.sql", "common/create_view.sql";
+    PruneChanges => "common/prune_changes.sql", "common/prune_changes.sql", "common/prune_changes.sql";
+    NextRunSeq => "common/next_run_seq.sql", "common/next_run_seq.sql", "common/next_run_seq.sql";
+    ReadWatermarks => "common/read_watermarks.sql", "common/read_watermarks.sql", "common/read_watermarks.sql";
     WouldBe => "duckdb/would_be.sql", "snowflake/would_be.sql", "bigquery/would_be.sql";
-    CountRows => "duckdb/count_rows.sql", "snowflake/count_rows.sql", "bigquery/count_rows.sql";
-    DropView => "duckdb/drop_view.sql", "snowflake/drop_view.sql", "bigquery/drop_view.sql";
-    DistinctValues => "duckdb/distinct_values.sql", "snowflake/distinct_values.sql", "bigquery/distinct_values.sql";
-    RecentRuns => "duckdb/recent_runs.sql", "snowflake/recent_runs.sql", "bigquery/recent_runs.sql";
+    CountRows => "common/count_rows.sql", "common/count_rows.sql", "common/count_rows.sql";
+    DropView => "common/drop_view.sql", "common/drop_view.sql", "common/drop_view.sql";
+    DistinctValues => "common/distinct_values.sql", "common/distinct_values.sql", "common/distinct_values.sql";
+    RecentRuns => "common/recent_runs.sql", "common/recent_runs.sql", "common/recent_runs.sql";
     CreateLeaseTable => "duckdb/create_lease_table.sql", "snowflake/create_lease_table.sql", "bigquery/create_lease_table.sql";
     AcquireLease => "duckdb/acquire_lease.sql", "snowflake/acquire_lease.sql", "bigquery/acquire_lease.sql";
     ReadLease => "duckdb/read_lease.sql", "snowflake/read_lease.sql", "bigquery/read_lease.sql";
     RenewLease => "duckdb/renew_lease.sql", "snowflake/renew_lease.sql", "bigquery/renew_lease.sql";
-    ReleaseLease => "duckdb/release_lease.sql", "snowflake/release_lease.sql", "bigquery/release_lease.sql";
+    ReleaseLease => "common/release_lease.sql", "common/release_lease.sql", "common/release_lease.sql";
 }
 
 /// `CREATE SCHEMA IF NOT EXISTS`.

@@ -1,1 +1,0 @@
-CREATE SCHEMA IF NOT EXISTS {{ q.id(c.schema) }}

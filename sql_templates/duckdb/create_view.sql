@@ -1,2 +1,0 @@
-CREATE OR REPLACE VIEW {{ c.target }} AS
-{{ c.select }}

@@ -1,2 +1,0 @@
-INSERT INTO {{ q.table("audit", "checks") }} ({{ q.ids(["run_id", "model", "check_name", "check_type", "severity", "status", "offending", "threshold", "recorded_at"]) }})
-VALUES ({{ q.str(c.run_id) }}, {{ q.str(c.model) }}, {{ q.str(c.check_name) }}, {{ q.str(c.check_type) }}, {{ q.str(c.severity) }}, {{ q.str(c.status) }}, {{ c.offending }}, {% if let Some(t) = c.threshold %}{{ q.str(t) }}{% else %}NULL{% endif %}, {{ q.ts(c.at) }})

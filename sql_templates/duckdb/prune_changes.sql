@@ -1,1 +1,0 @@
-DELETE FROM {{ c.changes }} WHERE {{ q.id("_pd_seq") }} <= {{ c.upto_seq }}

@@ -1,1 +1,0 @@
-SELECT * FROM {{ c.relation }} LIMIT 0

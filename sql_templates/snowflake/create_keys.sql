@@ -1,9 +1,0 @@
-CREATE OR REPLACE TABLE {{ c.table }} AS
-SELECT DISTINCT {{ q.ids(c.columns) }} FROM (
-{%- for s in c.selects %}
-{%- if !loop.first %}
-    UNION ALL
-{%- endif %}
-    {{ s }}
-{%- endfor %}
-) AS _keys

@@ -1,1 +1,0 @@
-SELECT DISTINCT {{ q.id(c.column) }} FROM {{ c.relation }} ORDER BY 1

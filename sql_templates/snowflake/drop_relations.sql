@@ -1,4 +1,0 @@
-{%- for t in c.tables %}
-DROP TABLE IF EXISTS {{ t }}
-;
-{%- endfor %}

@@ -1,2 +1,0 @@
-INSERT INTO {{ q.table("audit", "runs") }} ({{ q.ids(["run_id", "run_seq", "command", "mode", "range_start", "range_end", "target", "status", "started_at", "ended_at", "error", "pushdown_version"]) }})
-VALUES ({{ q.str(c.run_id) }}, {{ c.run_seq }}, {{ q.str(c.command) }}, {{ q.str(c.mode) }}, {% if let Some(d) = c.range_start %}{{ q.date(d) }}{% else %}NULL{% endif %}, {% if let Some(d) = c.range_end %}{{ q.date(d) }}{% else %}NULL{% endif %}, {{ q.str(c.target) }}, 'running', {{ q.ts(c.started_at) }}, NULL, NULL, {{ q.str(c.version) }})

@@ -1,1 +1,0 @@
-SELECT {{ q.ids(["model", "upstream", "value"]) }} FROM {{ q.table("audit", "watermarks") }}
