@@ -357,22 +357,29 @@ async fn stage_files(wh: &dyn Warehouse, batch: &mut Batch, what: &str) -> Resul
     if files.is_empty() {
         return Ok(());
     }
-    let mut locations = wh
-        .stage_batch(&files)
-        .await
-        .map_err(|e| {
-            Error::run(
-                crate::warehouse::failure_kind(&e),
-                format!("{what}: staging failed: {e}"),
-            )
-        })?
-        .into_iter();
+    let locations = wh.stage_batch(&files).await.map_err(|e| {
+        Error::run(
+            crate::warehouse::failure_kind(&e),
+            format!("{what}: staging failed: {e}"),
+        )
+    })?;
+    if locations.len() != files.len() {
+        return Err(Error::run(
+            FailureKind::Internal,
+            format!(
+                "{what}: the adapter staged {} files but returned {} locations",
+                files.len(),
+                locations.len()
+            ),
+        ));
+    }
+    let mut locations = locations.into_iter();
     for (load, [rows, rejects]) in batch.loads.iter_mut().zip(&batch.to_stage) {
         if rows.is_some() {
-            load.staged_rows = locations.next().unwrap_or_default();
+            load.staged_rows = locations.next().expect("one location per staged file");
         }
         if rejects.is_some() {
-            load.staged_rejects = locations.next().unwrap_or_default();
+            load.staged_rejects = locations.next().expect("one location per staged file");
         }
     }
     Ok(())

@@ -352,6 +352,7 @@ pub struct WouldBe {
     pub columns: Vec<String>,
 }
 
+/// The number of rows of a table or of a parenthesized SELECT.
 pub struct CountRows {
     pub relation: String,
 }

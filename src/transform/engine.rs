@@ -320,6 +320,22 @@ impl<'a> Engine<'a> {
             .unwrap_or(0))
     }
 
+    /// `count(*)` of a table or a parenthesized SELECT.
+    async fn count_rows(&self, what: &str, relation: String) -> Result<i64> {
+        self.scalar_i64(what, &CountRows { relation }.render(self.d())[0])
+            .await
+    }
+
+    /// The relations `select` reads, or an input error naming the model file.
+    fn references_of(&self, m: &Model, select: &str) -> Result<Vec<Reference>> {
+        references(select).map_err(|e| {
+            Error::run(
+                FailureKind::Input,
+                format!("{}: cannot parse the SELECT: {e}", rel(self.project, m)),
+            )
+        })
+    }
+
     fn what(&self, m: &Model, step: &str) -> String {
         format!("model {} ({}), {step}", m.id(), rel(self.project, m))
     }
@@ -475,12 +491,7 @@ impl<'a> Engine<'a> {
             (Materialization::PartitionOverwrite, Some(p)) => vec![p.clone()],
             _ => m.unique_key.clone(),
         };
-        let refs = references(select).map_err(|e| {
-            Error::run(
-                FailureKind::Input,
-                format!("{}: cannot parse the SELECT: {e}", rel(self.project, m)),
-            )
-        })?;
+        let refs = self.references_of(m, select)?;
         let lookback = m.lookback.unwrap_or(self.project.transform.lookback);
         let mut selects = Vec::new();
         // Partitions in scope with a grain upstream: its changed keys.
@@ -670,13 +681,7 @@ impl<'a> Engine<'a> {
             ))
             .await?;
         let count = self
-            .scalar_i64(
-                &self.what(m, "count the changed keys"),
-                &CountRows {
-                    relation: n.keys.clone(),
-                }
-                .render(d)[0],
-            )
+            .count_rows(&self.what(m, "count the changed keys"), n.keys.clone())
             .await?;
         if count == 0 {
             return Ok(Some(Plan {
@@ -734,12 +739,9 @@ impl<'a> Engine<'a> {
         .render(self.d())
         .join("\n");
         let past = self
-            .scalar_i64(
+            .count_rows(
                 &self.what(m, &format!("count the rows of {up} past its watermark")),
-                &CountRows {
-                    relation: format!("{past} AS _c"),
-                }
-                .render(self.d())[0],
+                past,
             )
             .await?;
         Ok(now_rows - then_rows != past)
@@ -792,13 +794,7 @@ impl<'a> Engine<'a> {
             .render(self.d())
             .join("\n");
             let n = self
-                .scalar_i64(
-                    &self.what(m, &format!("look for changes of {up}")),
-                    &CountRows {
-                        relation: format!("{changed} AS _c"),
-                    }
-                    .render(self.d())[0],
-                )
+                .count_rows(&self.what(m, &format!("look for changes of {up}")), changed)
                 .await?;
             if n > 0 {
                 return Ok(false);
@@ -862,12 +858,7 @@ impl<'a> Engine<'a> {
         let mut by_row_keys = false;
         let build_select = match &plan.scope {
             Scope::Match { table, columns } => {
-                let refs = references(&select).map_err(|e| {
-                    Error::run(
-                        FailureKind::Input,
-                        format!("{}: cannot parse the SELECT: {e}", rel(self.project, m)),
-                    )
-                })?;
+                let refs = self.references_of(m, &select)?;
                 // With a grain upstream, the partitions' rows are their
                 // published keys plus the keys the grain upstream changed:
                 // upstreams mapped through the key are read for those only.
@@ -1014,23 +1005,11 @@ impl<'a> Engine<'a> {
             }
         } else {
             report.rows_inserted = self
-                .scalar_i64(
-                    &self.what(m, "count its rows"),
-                    &CountRows {
-                        relation: n.stage.clone(),
-                    }
-                    .render(d)[0],
-                )
+                .count_rows(&self.what(m, "count its rows"), n.stage.clone())
                 .await?;
             if exists {
                 report.rows_deleted = self
-                    .scalar_i64(
-                        &self.what(m, "count its rows"),
-                        &CountRows {
-                            relation: n.target.clone(),
-                        }
-                        .render(d)[0],
-                    )
+                    .count_rows(&self.what(m, "count its rows"), n.target.clone())
                     .await?;
             }
         }
