@@ -70,7 +70,7 @@ fn report(db: &Path, project: &Path) {
         .build()
         .unwrap();
     rt.block_on(async {
-        let wh = DuckDb::open(DuckDbSettings { path: Some(db.to_path_buf()), threads: None, memory_limit: None }).await.expect("open the warehouse");
+        let wh = DuckDb::open(DuckDbSettings::at(db.to_path_buf())).await.expect("open the warehouse");
         let show = |title: &'static str, sql: &'static str| {
             let wh = &wh;
             async move {

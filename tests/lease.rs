@@ -103,24 +103,6 @@ fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Runs statements on the database file, as another tool would.
-fn execute(db: &Path, sql: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let wh = DuckDb::open(DuckDbSettings {
-            path: Some(db.to_path_buf()),
-            threads: None,
-            memory_limit: None,
-        })
-        .await
-        .unwrap();
-        wh.execute(&[sql.to_string()]).await.unwrap();
-    });
-}
-
 /// Starts a run that pauses (holding the file and the lease) at a failpoint
 /// and returns once it got there.
 fn start_holder(s: &Setup, pause_ms: u64) -> std::process::Child {
@@ -314,13 +296,9 @@ fn settings(wait_ms: i64, ttl_s: i64) -> LeaseSettings {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_lease_is_renewed_and_a_lost_one_stops_the_work() {
     let dir = tempfile::tempdir().unwrap();
-    let wh = DuckDb::open(DuckDbSettings {
-        path: Some(dir.path().join("wh.duckdb")),
-        threads: None,
-        memory_limit: None,
-    })
-    .await
-    .unwrap();
+    let wh = DuckDb::open(DuckDbSettings::at(dir.path().join("wh.duckdb")))
+        .await
+        .unwrap();
     let a = RunContext::new("dev");
     let b = RunContext::new("dev");
 

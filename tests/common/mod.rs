@@ -51,11 +51,7 @@ pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
         .build()
         .unwrap();
     rt.block_on(async {
-        let settings = DuckDbSettings {
-            path: Some(db.to_path_buf()),
-            threads: None,
-            memory_limit: None,
-        };
+        let settings = DuckDbSettings::at(db.to_path_buf());
         let wh = DuckDb::open(settings).await.expect("open duckdb");
         let rows = wh.query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
         rows.rows
@@ -63,6 +59,22 @@ pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
             .map(|r| r.into_iter().map(|v| text(&v)).collect())
             .collect()
     })
+}
+
+/// Runs a statement on the database file, as another tool would.
+pub fn execute(db: &Path, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let wh = DuckDb::open(DuckDbSettings::at(db.to_path_buf()))
+            .await
+            .expect("open duckdb");
+        wh.execute(&[sql.to_string()])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    });
 }
 
 pub fn text(v: &Value) -> String {

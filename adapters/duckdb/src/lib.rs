@@ -10,6 +10,8 @@
 //!   `PUSHDOWN_DUCKDB_PATH` overrides it (deployments and outside checks);
 //!   `:memory:` for a throwaway database.
 //! * `threads`, `memory_limit`: passed to DuckDB when set.
+//! * `checkpoint_threshold`: how much write-ahead log DuckDB gathers before
+//!   it checkpoints at a commit; default [`CHECKPOINT_THRESHOLD`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,26 +27,53 @@ use pushdown_adapter::{
 /// The environment variable that overrides the database file of a duckdb target.
 pub const PATH_ENV: &str = "PUSHDOWN_DUCKDB_PATH";
 
+/// DuckDB's default (16 MB) checkpoints in the middle of a run, at whichever
+/// commit crosses it, and each checkpoint rewrites the row groups that the
+/// run changed since the last one: a run that publishes a dozen models
+/// rewrote some tables three times. With a threshold above what one run
+/// logs, the run checkpoints once, when it closes the database (a killed run
+/// leaves the log, which the next open replays). Bulk loads do not grow the
+/// log: DuckDB writes their row groups to the database file directly.
+pub const CHECKPOINT_THRESHOLD: &str = "1GB";
+
 /// Where the database lives, resolved from the target's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DuckDbSettings {
     pub path: Option<PathBuf>,
     pub threads: Option<u32>,
     pub memory_limit: Option<String>,
+    pub checkpoint_threshold: String,
+}
+
+impl Default for DuckDbSettings {
+    /// An in-memory database with DuckDB's own defaults but for
+    /// [`CHECKPOINT_THRESHOLD`].
+    fn default() -> Self {
+        Self {
+            path: None,
+            threads: None,
+            memory_limit: None,
+            checkpoint_threshold: CHECKPOINT_THRESHOLD.into(),
+        }
+    }
 }
 
 impl DuckDbSettings {
+    /// The database in `path` with the defaults.
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: Some(path.into()),
+            ..Self::default()
+        }
+    }
+
     /// Reads the target's settings; `project_dir` anchors a relative path.
     /// Unknown keys are an error so a typo does not silently pick a default.
     pub fn from_settings(
         settings: &BTreeMap<String, String>,
         project_dir: &Path,
     ) -> std::result::Result<Self, String> {
-        let mut out = DuckDbSettings {
-            path: None,
-            threads: None,
-            memory_limit: None,
-        };
+        let mut out = DuckDbSettings::default();
         for (key, value) in settings {
             match key.as_str() {
                 "path" => out.path = Some(resolve(value, project_dir)),
@@ -55,9 +84,10 @@ impl DuckDbSettings {
                         })?)
                 }
                 "memory_limit" => out.memory_limit = Some(value.clone()),
+                "checkpoint_threshold" => out.checkpoint_threshold = value.clone(),
                 other => {
                     return Err(format!(
-                        "unknown duckdb setting `{other}` (known: path, threads, memory_limit)"
+                        "unknown duckdb setting `{other}` (known: path, threads, memory_limit, checkpoint_threshold)"
                     ));
                 }
             }
@@ -140,17 +170,18 @@ impl DuckDb {
         // Without ICU (a bundled build without it) the setting does not exist
         // and casts are UTC already.
         let _ = conn.execute_batch("SET TimeZone = 'UTC'");
-        let mut pragmas = String::new();
+        let mut pragmas = format!(
+            "SET checkpoint_threshold = '{}';",
+            settings.checkpoint_threshold.replace('\'', "''")
+        );
         if let Some(t) = settings.threads {
             pragmas.push_str(&format!("SET threads = {t};"));
         }
         if let Some(m) = &settings.memory_limit {
             pragmas.push_str(&format!("SET memory_limit = '{}';", m.replace('\'', "''")));
         }
-        if !pragmas.is_empty() {
-            conn.execute_batch(&pragmas)
-                .map_err(|e| WarehouseError::new(ErrorKind::Connection, e.to_string()))?;
-        }
+        conn.execute_batch(&pragmas)
+            .map_err(|e| WarehouseError::new(ErrorKind::Connection, e.to_string()))?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path: settings.path,
@@ -272,5 +303,42 @@ fn convert(v: ValueRef<'_>) -> Value {
         ValueRef::Text(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned()),
         ValueRef::Time64(TimeUnit::Microsecond, n) => Value::Text(format!("{n}us")),
         other => Value::Text(format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn settings_reach_duckdb() {
+        let dir =
+            std::env::temp_dir().join(format!("pushdown-duckdb-settings-{}", std::process::id()));
+        let settings = BTreeMap::from([
+            ("path".to_string(), "wh.duckdb".to_string()),
+            ("checkpoint_threshold".to_string(), "64MB".to_string()),
+        ]);
+        let parsed = DuckDbSettings::from_settings(&settings, &dir).unwrap();
+        let wh = DuckDb::open(parsed).await.unwrap();
+        let rows = wh
+            .query("SELECT current_setting('checkpoint_threshold')")
+            .await
+            .unwrap();
+        // DuckDB reports the size in its own units (64MB = 61.0 MiB).
+        assert_eq!(rows.rows[0][0].as_str(), Some("61.0 MiB"));
+        drop(wh);
+        let wh = DuckDb::open(DuckDbSettings::at(dir.join("wh.duckdb")))
+            .await
+            .unwrap();
+        let rows = wh
+            .query("SELECT current_setting('checkpoint_threshold')")
+            .await
+            .unwrap();
+        assert_eq!(rows.rows[0][0].as_str(), Some("953.6 MiB"));
+        drop(wh);
+        let _ = std::fs::remove_dir_all(&dir);
+        let typo = BTreeMap::from([("checkpoint".to_string(), "1GB".to_string())]);
+        let err = DuckDbSettings::from_settings(&typo, &dir).unwrap_err();
+        assert!(err.contains("checkpoint_threshold"), "{err}");
     }
 }
