@@ -395,6 +395,85 @@ fn the_pii_key_and_addresses_never_print() {
     }
 }
 
+fn set_modified(path: &Path, t: std::time::SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+#[test]
+fn a_known_file_is_read_again_only_when_its_size_or_modification_time_changed() {
+    let z = zone();
+    let p = z.write("events/2026-01-01/a.jsonl", b"{\"id\":\"a1\"}\n");
+    let landed_at = std::fs::metadata(&p).unwrap().modified().unwrap();
+    z.land_ok();
+    let recorded = scalar(
+        &z.db,
+        "SELECT modified_ns FROM audit.landed_files WHERE file = 'events/2026-01-01/a.jsonl'",
+    );
+    let ns = landed_at
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    assert_eq!(recorded, ns.to_string());
+
+    // Same name, size and modification time: the recorded checksum is
+    // trusted and the file is not read, so even different bytes go unseen
+    // (the trade `make` and `rsync` make; a real rewrite moves the time).
+    std::fs::write(&p, b"{\"id\":\"b2\"}\n").unwrap();
+    set_modified(&p, landed_at);
+    z.land_ok();
+    assert_eq!(
+        scalar(&z.db, "SELECT count(*) FROM audit.landed_files"),
+        "1"
+    );
+    assert_eq!(
+        scalar(
+            &z.db,
+            "SELECT string_agg(payload ->> 'id', ',') FROM raw.events"
+        ),
+        "a1"
+    );
+
+    // A newer modification time: read, hashed, found new and landed.
+    set_modified(&p, landed_at + Duration::from_secs(1));
+    z.land_ok();
+    assert_eq!(
+        scalar(
+            &z.db,
+            "SELECT string_agg(payload ->> 'id', ',' ORDER BY payload ->> 'id') FROM raw.events"
+        ),
+        "a1,b2"
+    );
+
+    // A ledger from before the column existed knows no modification times:
+    // every known file is hashed again, and a changed one is landed.
+    execute(
+        &z.db,
+        "ALTER TABLE audit.landed_files DROP COLUMN modified_ns",
+    );
+    std::fs::write(&p, b"{\"id\":\"c3\"}\n").unwrap();
+    set_modified(&p, landed_at + Duration::from_secs(1));
+    z.land_ok();
+    assert_eq!(
+        scalar(
+            &z.db,
+            "SELECT string_agg(payload ->> 'id', ',' ORDER BY payload ->> 'id') FROM raw.events"
+        ),
+        "a1,b2,c3"
+    );
+    assert_eq!(
+        scalar(
+            &z.db,
+            "SELECT count(*) FROM audit.landed_files WHERE modified_ns IS NOT NULL"
+        ),
+        "1"
+    );
+}
+
 #[test]
 fn an_unreadable_file_fails_alone_and_lands_once_fixed() {
     let z = zone();

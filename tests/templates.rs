@@ -161,6 +161,7 @@ fn file_load(d: Dialect, n: u32, json: bool, rows: u64, rejects: u64) -> FileLoa
         checksum: format!("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0{n}"),
         ingested_at: ts("2024-03-05 06:07:08.123456"),
         ingest_date: date("2024-03-05"),
+        modified_ns: Some(1_709_600_000_123_456_789),
     }
 }
 

@@ -26,8 +26,15 @@ CREATE TABLE IF NOT EXISTS {{ q.table("audit", "landed_files") }} (
     {{ q.id("rejects") }} INT64 NOT NULL,
     {{ q.id("batch_id") }} STRING NOT NULL,
     {{ q.id("run_id") }} STRING NOT NULL,
-    {{ q.id("ingested_at") }} TIMESTAMP NOT NULL
+    {{ q.id("ingested_at") }} TIMESTAMP NOT NULL,
+    {#- The file's size (`bytes`) and modification time when it was read: a
+        later run that finds both unchanged trusts the checksum instead of
+        reading the file again. #}
+    {{ q.id("modified_ns") }} INT64
 )
+;
+{# A ledger made by an older pushdown gains the column (NULL: read once more). -#}
+ALTER TABLE {{ q.table("audit", "landed_files") }} ADD COLUMN IF NOT EXISTS {{ q.id("modified_ns") }} INT64
 ;
 {# Every decision about a file, per run: loaded or skipped. -#}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "files") }} (

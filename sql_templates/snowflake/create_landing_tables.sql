@@ -23,8 +23,15 @@ CREATE TABLE IF NOT EXISTS {{ q.table("audit", "landed_files") }} (
     {{ q.id("rejects") }} NUMBER(38, 0) NOT NULL,
     {{ q.id("batch_id") }} VARCHAR NOT NULL,
     {{ q.id("run_id") }} VARCHAR NOT NULL,
-    {{ q.id("ingested_at") }} TIMESTAMP_NTZ NOT NULL
+    {{ q.id("ingested_at") }} TIMESTAMP_NTZ NOT NULL,
+    {#- The file's size (`bytes`) and modification time when it was read: a
+        later run that finds both unchanged trusts the checksum instead of
+        reading the file again. #}
+    {{ q.id("modified_ns") }} NUMBER(38, 0)
 )
+;
+{# A ledger made by an older pushdown gains the column (NULL: read once more). -#}
+ALTER TABLE {{ q.table("audit", "landed_files") }} ADD COLUMN IF NOT EXISTS {{ q.id("modified_ns") }} NUMBER(38, 0)
 ;
 {# Every decision about a file, per run: loaded or skipped. -#}
 CREATE TABLE IF NOT EXISTS {{ q.table("audit", "files") }} (

@@ -77,10 +77,10 @@ SELECT {{ q.str(f.source) }}, {{ q.str(f.file) }}, {{ q.id("v") }}:line::NUMBER(
 FROM {{ q.id("_pd_load_rejects") }}
 ;
 {%- endfor %}
-INSERT INTO {{ q.table("audit", "landed_files") }} ({{ q.ids(["checksum", "source", "file", "bytes", "rows", "rejects", "batch_id", "run_id", "ingested_at"]) }})
+INSERT INTO {{ q.table("audit", "landed_files") }} ({{ q.ids(["checksum", "source", "file", "bytes", "rows", "rejects", "batch_id", "run_id", "ingested_at", "modified_ns"]) }})
 VALUES
 {%- for f in c.files %}
-    ({{ q.str(f.checksum) }}, {{ q.str(f.source) }}, {{ q.str(f.file) }}, {{ f.bytes }}, {{ f.rows }}, {{ f.rejects }}, {{ q.str(c.batch_id) }}, {{ q.str(c.run_id) }}, {{ q.ts(f.ingested_at) }}){% if !loop.last %},{% endif %}
+    ({{ q.str(f.checksum) }}, {{ q.str(f.source) }}, {{ q.str(f.file) }}, {{ f.bytes }}, {{ f.rows }}, {{ f.rejects }}, {{ q.str(c.batch_id) }}, {{ q.str(c.run_id) }}, {{ q.ts(f.ingested_at) }}, {% match f.modified_ns %}{% when Some(n) %}{{ n }}{% when None %}NULL{% endmatch %}){% if !loop.last %},{% endif %}
 {%- endfor %}
 ;
 INSERT INTO {{ q.table("audit", "files") }} ({{ q.ids(["run_id", "source", "file", "checksum", "status", "rows", "rejects", "recorded_at"]) }})

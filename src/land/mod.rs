@@ -29,7 +29,7 @@ use crate::sql::{
 };
 use crate::warehouse::{Exec, WarehouseExt};
 use pii::Tokenizer;
-use prepare::{FileError, Prepared};
+use prepare::{FileError, Known, Prepared};
 
 /// What landing did, per source and in total.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -100,13 +100,24 @@ pub async fn land(
         .iter()
         .filter_map(|r| r[0].as_str().map(str::to_owned))
         .collect();
-    // Files landed before under the same name are only hashed, not parsed:
-    // a rerun over a large landing zone costs one read per file.
-    let known: Arc<HashMap<String, String>> = Arc::new(
+    // Files landed before under the same name are not parsed again, and not
+    // even read while their size and modification time are as recorded: an
+    // incremental run costs what arrived, not the size of the landing zone.
+    let known: Arc<HashMap<String, Known>> = Arc::new(
         landed
             .rows
             .iter()
-            .filter_map(|r| Some((r.get(1)?.as_str()?.to_owned(), r[0].as_str()?.to_owned())))
+            .filter_map(|r| {
+                let stat = match (r.get(2)?.as_i64(), r.get(3)?.as_i64()) {
+                    (Some(bytes), Some(modified_ns)) => Some(prepare::Stat {
+                        bytes: u64::try_from(bytes).ok()?,
+                        modified_ns: Some(modified_ns),
+                    }),
+                    _ => None,
+                };
+                let checksum = r[0].as_str()?.to_owned();
+                Some((r.get(1)?.as_str()?.to_owned(), Known { checksum, stat }))
+            })
             .collect(),
     );
 
@@ -151,8 +162,8 @@ pub async fn land(
                 .find(|s| s.name == job.source)
                 .expect("scanned from these sources");
             if let Some(known) = known.get(&job.rel) {
-                match prepare::checksum_only(&job) {
-                    Ok(p) if &p.checksum == known => {
+                match prepare::checksum_only(&job, known) {
+                    Ok(p) if p.checksum == known.checksum => {
                         if tx.blocking_send(Ok(p)).is_err() {
                             return;
                         }
@@ -202,7 +213,10 @@ pub async fn land(
             // Seen under this very name by an earlier run, which recorded it:
             // recording it on every run would grow audit.files with the
             // landing zone times the number of runs.
-            if seen.get(&p.job.rel) == Some(&p.checksum) {
+            if seen
+                .get(&p.job.rel)
+                .is_some_and(|k| k.checksum == p.checksum)
+            {
                 tracing::debug!(file = %p.job.rel, "skipped: landed before");
                 continue;
             }
@@ -339,6 +353,7 @@ fn describe(q: &Q, project: &Project, p: &Prepared) -> (FileLoad, [Option<ToStag
         checksum: p.checksum.clone(),
         ingested_at: now,
         ingest_date: now.date(),
+        modified_ns: p.modified_ns,
     };
     (load, [rows, rejects])
 }

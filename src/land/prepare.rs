@@ -44,6 +44,41 @@ pub struct Prepared {
     pub longest: u64,
     pub staged_rows: PathBuf,
     pub staged_rejects: PathBuf,
+    /// The file's modification time when it was read (see [`Stat`]).
+    pub modified_ns: Option<i64>,
+}
+
+/// What the file system says of a file without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    pub bytes: u64,
+    /// Modification time in nanoseconds since the epoch; `None` where the
+    /// file system keeps none.
+    pub modified_ns: Option<i64>,
+}
+
+impl Stat {
+    pub fn of(meta: &std::fs::Metadata) -> Self {
+        let modified_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_nanos()).ok());
+        Self {
+            bytes: meta.len(),
+            modified_ns,
+        }
+    }
+}
+
+/// A file the ledger knows under this name, as it was when it was landed.
+#[derive(Debug, Clone)]
+pub struct Known {
+    pub checksum: String,
+    /// Size and modification time as recorded; `None` for ledger rows that
+    /// predate recording them, and for redeliveries (skipped, never read
+    /// whole), whose names are hashed on every run.
+    pub stat: Option<Stat>,
 }
 
 /// Why a file could not be read as a whole. Never contains record content.
@@ -85,6 +120,9 @@ pub fn prepare(
     };
     let handler = Handler { source, tokenizer };
     let file = File::open(&job.path).map_err(|e| fail(format!("cannot open: {e}")))?;
+    // Taken before reading: a write while the file is read changes the
+    // modification time, so the next run reads the file again.
+    let modified_ns = file.metadata().ok().and_then(|m| Stat::of(&m).modified_ns);
     let gzip = job
         .path
         .extension()
@@ -120,28 +158,44 @@ pub fn prepare(
         longest: out.longest,
         staged_rows,
         staged_rejects,
+        modified_ns,
     })
 }
 
-/// Only the checksum of a file, for files whose name the ledger knows.
-pub fn checksum_only(job: &FileJob) -> Result<Prepared, FileError> {
+/// Only the checksum of a file whose name the ledger knows: the recorded one
+/// when the file's size and modification time are as recorded (the same
+/// trust `make` and `rsync` put in them: rewriting a file changes its
+/// modification time), else the SHA-256 of its bytes.
+pub fn checksum_only(job: &FileJob, known: &Known) -> Result<Prepared, FileError> {
     let fail = |message: String| FileError {
         file: job.rel.clone(),
         message,
     };
-    let file = File::open(&job.path).map_err(|e| fail(format!("cannot open: {e}")))?;
-    let (checksum, bytes) = Hashing::new(std::io::BufReader::with_capacity(1 << 16, file))
-        .finish()
-        .map_err(|e| fail(e.to_string()))?;
-    Ok(Prepared {
+    let known_only = |stat: Stat| Prepared {
         job: job.clone(),
-        checksum,
-        bytes,
+        checksum: known.checksum.clone(),
+        bytes: stat.bytes,
         rows: 0,
         rejects: 0,
         longest: 0,
         staged_rows: PathBuf::new(),
         staged_rejects: PathBuf::new(),
+        modified_ns: stat.modified_ns,
+    };
+    let stat = std::fs::metadata(&job.path)
+        .map(|m| Stat::of(&m))
+        .map_err(|e| fail(format!("cannot open: {e}")))?;
+    if stat.modified_ns.is_some() && known.stat == Some(stat) {
+        return Ok(known_only(stat));
+    }
+    let file = File::open(&job.path).map_err(|e| fail(format!("cannot open: {e}")))?;
+    let (checksum, bytes) = Hashing::new(std::io::BufReader::with_capacity(1 << 16, file))
+        .finish()
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(Prepared {
+        checksum,
+        bytes,
+        ..known_only(stat)
     })
 }
 

@@ -166,6 +166,10 @@ pub struct FileLoad {
     pub checksum: String,
     pub ingested_at: NaiveDateTime,
     pub ingest_date: NaiveDate,
+    /// The file's modification time as read (nanoseconds since the epoch),
+    /// recorded so that later runs can trust the checksum of an untouched
+    /// file; `None` where the file system does not say.
+    pub modified_ns: Option<i64>,
 }
 
 impl LoadBatch {
