@@ -494,6 +494,8 @@ impl<'a> Engine<'a> {
         let refs = self.references_of(m, select)?;
         let lookback = m.lookback.unwrap_or(self.project.transform.lookback);
         let mut selects = Vec::new();
+        // The changed keys of the upstreams read through each via column.
+        let mut via_keys: Vec<(String, Vec<String>)> = Vec::new();
         // Partitions in scope with a grain upstream: its changed keys.
         let mut grain_rows =
             (scope_cols != m.unique_key && m.upstream.values().any(|v| v.grain)).then(Vec::new);
@@ -611,24 +613,20 @@ impl<'a> Engine<'a> {
                     .render(d)
                     .join("\n"),
                 ),
-                // Rows whose via column matches a changed row depend only on
-                // the rows of every upstream mapped through the same column
-                // that match it too: read just those.
-                Some(via) => selects.push(
-                    KeysVia {
-                        scope: scope_cols.clone(),
-                        select: self.narrowed(m, select, &refs, |v| {
-                            (v.column == via.column)
-                                .then(|| (changed.clone(), via.upstream_column.clone()))
-                        }),
-                        target: Some(n.target.clone()),
+                // Gathered per via column, below.
+                Some(via) => {
+                    let key = KeysFromChanged {
                         column: via.column.clone(),
                         upstream_column: via.upstream_column.clone(),
                         changed,
                     }
                     .render(d)
-                    .join("\n"),
-                ),
+                    .join("\n");
+                    match via_keys.iter_mut().find(|(c, _)| *c == via.column) {
+                        Some((_, keys)) => keys.push(key),
+                        None => via_keys.push((via.column.clone(), vec![key])),
+                    }
+                }
                 None => {
                     let sub = substitute(select, &refs, |r| {
                         (&r.target == up).then(|| changed.clone())
@@ -664,6 +662,28 @@ impl<'a> Engine<'a> {
                     }
                 }
             }
+        }
+        // Rows whose via column matches a changed key depend only on the rows
+        // of every upstream mapped through the same column that match it
+        // too: the SELECT runs once over just those, for the changed keys of
+        // all those upstreams together (fact_orders: one evaluation for the
+        // orders changed in orders, payments and shipments, not three).
+        for (column, keys) in via_keys {
+            let changed = format!("({})", keys.join("\nUNION ALL\n"));
+            selects.push(
+                KeysVia {
+                    scope: scope_cols.clone(),
+                    select: self.narrowed(m, select, &refs, |v| {
+                        (v.column == column).then(|| (changed.clone(), column.clone()))
+                    }),
+                    target: Some(n.target.clone()),
+                    column: column.clone(),
+                    upstream_column: column.clone(),
+                    changed,
+                }
+                .render(d)
+                .join("\n"),
+            );
         }
         if selects.is_empty() {
             return Ok(None);
