@@ -15,6 +15,7 @@ use std::path::Path;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use pushdown::sql::*;
+use pushdown::transform::names::Names;
 use pushdown_adapter::Dialect;
 use sqlparser::dialect::{BigQueryDialect, DuckDbDialect, SnowflakeDialect};
 use sqlparser::parser::Parser;
@@ -74,13 +75,15 @@ struct Rel {
 
 fn rel(d: Dialect) -> Rel {
     let q = Q::new(d);
-    let work = |role: &str| q.table("_pushdown", format!("{SCHEMA}__orders__{role}"));
+    // Named as the engine names them (scratch relations are temporary tables
+    // on DuckDB).
+    let names = Names::of_id(&q, SCHEMA, "orders");
     Rel {
-        target: q.table(SCHEMA, "orders"),
-        stage: work("stage"),
-        keys: work("keys"),
-        delta: work("delta"),
-        changes: work("changes"),
+        target: names.target,
+        stage: names.stage,
+        keys: names.keys,
+        delta: names.delta,
+        changes: names.changes,
         select: format!(
             "SELECT {} FROM {}",
             q.ids(COLUMNS),

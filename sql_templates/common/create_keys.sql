@@ -1,4 +1,4 @@
-CREATE OR REPLACE TABLE {{ c.table }} AS
+CREATE OR REPLACE {{ q.scratch_table() }} {{ c.table }} AS
 SELECT DISTINCT {{ q.ids(c.columns) }} FROM (
 {%- for s in c.selects %}
 {%- if !loop.first %}

@@ -3,7 +3,7 @@
     tracked columns differ from the previous snapshot's -> versions closed by
     the next version's valid_from. The surrogate key hashes key and valid_from,
     so an incremental history and a full rebuild give identical keys. -#}
-CREATE OR REPLACE TABLE {{ c.stage }} AS
+CREATE OR REPLACE TEMP TABLE {{ c.stage }} AS
 WITH _snap AS (
     SELECT * FROM (
 {{ c.select }}

@@ -1,5 +1,5 @@
 {%- import "duckdb/_macros.sql" as m -%}
-CREATE OR REPLACE TABLE {{ c.stage }} AS
+CREATE OR REPLACE TEMP TABLE {{ c.stage }} AS
 SELECT * FROM (
 {{ c.select }}
 ) AS _s

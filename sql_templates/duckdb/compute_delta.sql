@@ -1,6 +1,6 @@
 {%- import "duckdb/_macros.sql" as m -%}
 {#- The rows that really change: a rerun over unchanged input yields an empty delta. -#}
-CREATE OR REPLACE TABLE {{ c.delta }} AS
+CREATE OR REPLACE TEMP TABLE {{ c.delta }} AS
 {%- if let Some(target) = c.target %}
 WITH _old AS (SELECT {{ q.ids(c.columns) }} FROM {{ target }} AS _t WHERE {% call m::scope_match(q, "_t", c.scope) %}{% endcall %}),
      _new AS (SELECT {{ q.ids(c.columns) }} FROM {{ c.stage }})

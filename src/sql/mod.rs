@@ -93,6 +93,16 @@ impl Q {
         self.quoting.table(schema.as_ref(), name.as_ref())
     }
 
+    /// A scratch relation of one model's run (see [`Quoting::scratch`]).
+    pub fn scratch(&self, work_schema: impl AsRef<str>, name: impl AsRef<str>) -> String {
+        self.quoting.scratch(work_schema.as_ref(), name.as_ref())
+    }
+
+    /// `TABLE`, or `TEMP TABLE` where scratch relations are temporary.
+    pub fn scratch_table(&self) -> &'static str {
+        self.quoting.scratch_table()
+    }
+
     /// A string literal.
     pub fn str(&self, value: impl AsRef<str>) -> String {
         self.quoting.string(value.as_ref())

@@ -29,10 +29,39 @@ pub trait Quoting {
     fn table(&self, schema: &str, name: &str) -> String {
         format!("{}.{}", self.ident(schema), self.ident(name))
     }
+
+    /// A relation that lives only while one run works on one model (its
+    /// stage, keys and delta): in `work_schema` by default.
+    fn scratch(&self, work_schema: &str, name: &str) -> String {
+        self.table(work_schema, name)
+    }
+
+    /// What `CREATE OR REPLACE ...` makes for a scratch relation.
+    fn scratch_table(&self) -> &'static str {
+        "TABLE"
+    }
 }
 
+/// DuckDB keeps a model's scratch relations as temporary tables of the run's
+/// connection: they are never written to the write-ahead log nor
+/// checkpointed into the database file, only to be dropped minutes later,
+/// and a killed run leaves none behind.
+/// <https://duckdb.org/docs/stable/sql/statements/create_table#temporary-tables>
 pub struct DuckDbQuoting;
-impl Quoting for DuckDbQuoting {}
+impl Quoting for DuckDbQuoting {
+    fn scratch(&self, _work_schema: &str, name: &str) -> String {
+        format!(
+            "{}.{}.{}",
+            self.ident("temp"),
+            self.ident("main"),
+            self.ident(name)
+        )
+    }
+
+    fn scratch_table(&self) -> &'static str {
+        "TEMP TABLE"
+    }
+}
 
 /// Snowflake treats a backslash in a string literal as an escape.
 /// <https://docs.snowflake.com/en/sql-reference/data-types-text#escape-sequences-in-single-quoted-string-constants>

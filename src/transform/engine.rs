@@ -386,13 +386,15 @@ impl<'a> Engine<'a> {
             .run(Exec::new(
                 self.what(m, "stage the view"),
                 CreateView {
-                    target: n.stage.clone(),
+                    target: n.view_stage.clone(),
                     select: select.clone(),
                 }
                 .render(d),
             ))
             .await?;
-        let checks = self.run_checks(m, &n.stage, &n.stage, None).await?;
+        let checks = self
+            .run_checks(m, &n.view_stage, &n.view_stage, None)
+            .await?;
         let failed = gate_failed(&checks);
         report.checks = checks;
         if let Some(msg) = failed {
@@ -408,7 +410,7 @@ impl<'a> Engine<'a> {
         .render(d);
         stmts.extend(
             DropView {
-                view: n.stage.clone(),
+                view: n.view_stage.clone(),
             }
             .render(d),
         );

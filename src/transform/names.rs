@@ -1,8 +1,10 @@
 //! Where a model and its work relations live in the warehouse.
 //!
-//! Work relations (stage, keys, delta, change log) sit in the `_pushdown`
-//! schema, named `<schema>__<name>__<role>`, so they never collide with a
-//! user's tables and a crashed run's leftovers are simply overwritten.
+//! Work relations (stage, keys, delta, change log) are named
+//! `<schema>__<name>__<role>` in the `_pushdown` schema, so they never
+//! collide with a user's tables and a crashed run's leftovers are simply
+//! overwritten; a dialect may keep the scratch ones (all but the change log)
+//! elsewhere, see `Quoting::scratch`.
 
 use super::model::Model;
 use crate::sql::Q;
@@ -12,6 +14,9 @@ pub const WORK_SCHEMA: &str = "_pushdown";
 pub struct Names {
     pub target: String,
     pub stage: String,
+    /// Where a view model is created and checked before it replaces the
+    /// published view: a view holds no rows, so it is never scratch.
+    pub view_stage: String,
     pub keys: String,
     /// The unique keys a partition build reads (see `Via::grain`).
     pub row_keys: String,
@@ -25,14 +30,16 @@ impl Names {
     }
 
     pub fn of_id(q: &Q, schema: &str, name: &str) -> Self {
-        let work = |role: &str| q.table(WORK_SCHEMA, format!("{schema}__{name}__{role}"));
+        let scratch = |role: &str| q.scratch(WORK_SCHEMA, format!("{schema}__{name}__{role}"));
         Self {
             target: q.table(schema, name),
-            stage: work("stage"),
-            keys: work("keys"),
-            row_keys: work("rowkeys"),
-            delta: work("delta"),
-            changes: work("changes"),
+            stage: scratch("stage"),
+            view_stage: q.table(WORK_SCHEMA, format!("{schema}__{name}__stage")),
+            keys: scratch("keys"),
+            row_keys: scratch("rowkeys"),
+            delta: scratch("delta"),
+            // Read by later runs of the models downstream: never scratch.
+            changes: q.table(WORK_SCHEMA, format!("{schema}__{name}__changes")),
         }
     }
 }
