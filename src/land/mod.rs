@@ -29,7 +29,7 @@ use crate::sql::{
 };
 use crate::warehouse::{Exec, WarehouseExt};
 use pii::Tokenizer;
-use prepare::{FileError, Known, Prepared};
+use prepare::{FileError, Known, Prepared, Stat};
 
 /// What landing did, per source and in total.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -103,23 +103,30 @@ pub async fn land(
     // Files landed before under the same name are not parsed again, and not
     // even read while their size and modification time are as recorded: an
     // incremental run costs what arrived, not the size of the landing zone.
-    let known: Arc<HashMap<String, Known>> = Arc::new(
-        landed
-            .rows
-            .iter()
-            .filter_map(|r| {
-                let stat = match (r.get(2)?.as_i64(), r.get(3)?.as_i64()) {
-                    (Some(bytes), Some(modified_ns)) => Some(prepare::Stat {
-                        bytes: u64::try_from(bytes).ok()?,
-                        modified_ns: Some(modified_ns),
-                    }),
-                    _ => None,
-                };
-                let checksum = r[0].as_str()?.to_owned();
-                Some((r.get(1)?.as_str()?.to_owned(), Known { checksum, stat }))
-            })
-            .collect(),
-    );
+    // A name may have held several contents over time (rewritten in place):
+    // each is known.
+    let mut known: HashMap<String, Vec<Known>> = HashMap::new();
+    for r in &landed.rows {
+        let (Some(checksum), Some(file)) = (r[0].as_str(), r.get(1).and_then(|v| v.as_str()))
+        else {
+            continue;
+        };
+        let stat = match (
+            r.get(2).and_then(|v| v.as_i64()),
+            r.get(3).and_then(|v| v.as_i64()),
+        ) {
+            (Some(bytes), Some(modified_ns)) => u64::try_from(bytes).ok().map(|bytes| Stat {
+                bytes,
+                modified_ns: Some(modified_ns),
+            }),
+            _ => None,
+        };
+        known.entry(file.to_owned()).or_default().push(Known {
+            checksum: checksum.to_owned(),
+            stat,
+        });
+    }
+    let known = Arc::new(known);
 
     let scan = scan::scan(&project.landing, &project.sources).map_err(|e| {
         Error::run(
@@ -163,7 +170,7 @@ pub async fn land(
                 .expect("scanned from these sources");
             if let Some(known) = known.get(&job.rel) {
                 match prepare::checksum_only(&job, known) {
-                    Ok(p) if p.checksum == known.checksum => {
+                    Ok(p) if known.iter().any(|k| k.checksum == p.checksum) => {
                         if tx.blocking_send(Ok(p)).is_err() {
                             return;
                         }
@@ -215,7 +222,7 @@ pub async fn land(
             // landing zone times the number of runs.
             if seen
                 .get(&p.job.rel)
-                .is_some_and(|k| k.checksum == p.checksum)
+                .is_some_and(|ks| ks.iter().any(|k| k.checksum == p.checksum))
             {
                 tracing::debug!(file = %p.job.rel, "skipped: landed before");
                 continue;

@@ -162,18 +162,18 @@ pub fn prepare(
     })
 }
 
-/// Only the checksum of a file whose name the ledger knows: the recorded one
-/// when the file's size and modification time are as recorded (the same
-/// trust `make` and `rsync` put in them: rewriting a file changes its
+/// Only the checksum of a file whose name the ledger knows: a recorded one
+/// when the file's size and modification time are as recorded with it (the
+/// same trust `make` and `rsync` put in them: rewriting a file changes its
 /// modification time), else the SHA-256 of its bytes.
-pub fn checksum_only(job: &FileJob, known: &Known) -> Result<Prepared, FileError> {
+pub fn checksum_only(job: &FileJob, known: &[Known]) -> Result<Prepared, FileError> {
     let fail = |message: String| FileError {
         file: job.rel.clone(),
         message,
     };
-    let known_only = |stat: Stat| Prepared {
+    let known_only = |checksum: String, stat: Stat| Prepared {
         job: job.clone(),
-        checksum: known.checksum.clone(),
+        checksum,
         bytes: stat.bytes,
         rows: 0,
         rejects: 0,
@@ -185,17 +185,18 @@ pub fn checksum_only(job: &FileJob, known: &Known) -> Result<Prepared, FileError
     let stat = std::fs::metadata(&job.path)
         .map(|m| Stat::of(&m))
         .map_err(|e| fail(format!("cannot open: {e}")))?;
-    if stat.modified_ns.is_some() && known.stat == Some(stat) {
-        return Ok(known_only(stat));
+    if stat.modified_ns.is_some()
+        && let Some(k) = known.iter().find(|k| k.stat == Some(stat))
+    {
+        return Ok(known_only(k.checksum.clone(), stat));
     }
     let file = File::open(&job.path).map_err(|e| fail(format!("cannot open: {e}")))?;
     let (checksum, bytes) = Hashing::new(std::io::BufReader::with_capacity(1 << 16, file))
         .finish()
         .map_err(|e| fail(e.to_string()))?;
     Ok(Prepared {
-        checksum,
         bytes,
-        ..known_only(stat)
+        ..known_only(checksum, stat)
     })
 }
 
