@@ -310,6 +310,15 @@ fn convert(v: ValueRef<'_>) -> Value {
 mod tests {
     use super::*;
 
+    async fn threshold(settings: DuckDbSettings) -> Option<String> {
+        let wh = DuckDb::open(settings).await.unwrap();
+        let rows = wh
+            .query("SELECT current_setting('checkpoint_threshold')")
+            .await
+            .unwrap();
+        rows.rows[0][0].as_str().map(str::to_owned)
+    }
+
     #[tokio::test]
     async fn settings_reach_duckdb() {
         let dir =
@@ -319,23 +328,10 @@ mod tests {
             ("checkpoint_threshold".to_string(), "64MB".to_string()),
         ]);
         let parsed = DuckDbSettings::from_settings(&settings, &dir).unwrap();
-        let wh = DuckDb::open(parsed).await.unwrap();
-        let rows = wh
-            .query("SELECT current_setting('checkpoint_threshold')")
-            .await
-            .unwrap();
-        // DuckDB reports the size in its own units (64MB = 61.0 MiB).
-        assert_eq!(rows.rows[0][0].as_str(), Some("61.0 MiB"));
-        drop(wh);
-        let wh = DuckDb::open(DuckDbSettings::at(dir.join("wh.duckdb")))
-            .await
-            .unwrap();
-        let rows = wh
-            .query("SELECT current_setting('checkpoint_threshold')")
-            .await
-            .unwrap();
-        assert_eq!(rows.rows[0][0].as_str(), Some("953.6 MiB"));
-        drop(wh);
+        // DuckDB reports sizes in its own units (64MB = 61.0 MiB).
+        assert_eq!(threshold(parsed).await.as_deref(), Some("61.0 MiB"));
+        let default = DuckDbSettings::at(dir.join("wh.duckdb"));
+        assert_eq!(threshold(default).await.as_deref(), Some("953.6 MiB"));
         let _ = std::fs::remove_dir_all(&dir);
         let typo = BTreeMap::from([("checkpoint".to_string(), "1GB".to_string())]);
         let err = DuckDbSettings::from_settings(&typo, &dir).unwrap_err();
