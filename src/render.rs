@@ -69,6 +69,8 @@ pub fn model_statements(q: &Q, m: &Model, mode: Mode) -> Vec<String> {
             partition_by: m.partition_by.clone(),
             partition_timestamps: false,
             create: false,
+            // Offline there is no delta to narrow the publish by.
+            by_delta: false,
         }
         .render(d),
     );

@@ -200,6 +200,7 @@ fn publish(d: Dialect, kind: PublishKind, scope: Scope, partition: bool, create:
         partition_by: partition.then(|| PARTITION.to_string()),
         partition_timestamps: false,
         create,
+        by_delta: false,
     }
 }
 
@@ -680,6 +681,16 @@ fn cases() -> Vec<Case> {
         }),
         case("publish_merge", |d| {
             publish(d, PublishKind::Merge, match_scope(d, &KEYS), false, false)
+        }),
+        case("publish_partitions_by_delta", |d| Publish {
+            by_delta: true,
+            ..publish(
+                d,
+                PublishKind::Partitions,
+                match_scope(d, &[PARTITION]),
+                true,
+                false,
+            )
         }),
         case("publish_partitions_match", |d| {
             publish(

@@ -211,6 +211,11 @@ pub struct Publish {
     pub partition_timestamps: bool,
     /// The table does not exist yet.
     pub create: bool,
+    /// A partition overwrite may write just the rows of the keys in the delta
+    /// (`keys` is the model's unique key and the delta compares the
+    /// partitions in scope with their rebuild): the partitions' other rows
+    /// are the same in both. A dialect may still replace whole partitions.
+    pub by_delta: bool,
 }
 
 /// Creates the model's change log if needed, before the publish transaction.

@@ -1104,6 +1104,11 @@ impl<'a> Engine<'a> {
                     partition_by: m.partition_by.clone(),
                     partition_timestamps,
                     create: !exists,
+                    by_delta: kind == PublishKind::Partitions
+                        && need_delta
+                        && exists
+                        && !full
+                        && !m.unique_key.is_empty(),
                 }
                 .render(d),
             );
