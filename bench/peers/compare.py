@@ -27,10 +27,8 @@ TABLES = [
     "dw.dim_customer", "dw.dim_date", "dw.fact_orders", "dw.fact_shipments",
     "mart.revenue_daily", "mart.sla_breaches_daily",
 ]
-# Each stack's own clock and run identity, and pushdown's record of each
-# landed file's modification time (the peer's loader hashes every file on
-# every run instead, so it keeps none).
-STAMPS = {"_ingested_at", "_ingest_date", "_batch_id", "batch_id", "run_id", "ingested_at", "modified_ns"}
+# Each stack's own clock and run identity.
+STAMPS = {"_ingested_at", "_ingest_date", "_batch_id", "batch_id", "run_id", "ingested_at"}
 
 
 def columns(con, db: str, table: str) -> dict[str, str]:

@@ -7,7 +7,9 @@ way pushdown does, so the two stacks do the same work.
 
 Per file, in the landing zone's order (source, arrival day, name):
 - SHA-256 of the stored bytes; content landed before (audit.landed_files) is
-  recorded as skipped in audit.files and not parsed again;
+  recorded as skipped in audit.files and not parsed again; a file whose name,
+  size and modification time are as the ledger recorded them is not even
+  read (the ledger's modified_ns, as pushdown keeps it);
 - every physical line is decoded, parsed and checked with pushdown's rules
   (required fields, typed fields, CSV field counts) and lands either in
   raw.<source> or in raw.rejects with a reason in pushdown's words;
@@ -333,10 +335,12 @@ class Stage:
 class Parser:
     """Reads one file into its staging files (runs in a worker process)."""
 
-    def __init__(self, tok: Tokenizer | None, work: Path, landed: set[str]):
+    def __init__(self, tok: Tokenizer | None, work: Path, landed: set[str],
+                 known: dict[str, list[tuple[str, int, int | None]]]):
         self.tok = tok
         self.work = work
         self.landed = landed
+        self.known = known
 
     def scrub(self, text: str) -> str:
         return self.tok.scrub(text) if self.tok else text
@@ -344,9 +348,14 @@ class Parser:
     def prepare(self, job: tuple[int, str, str, str]) -> dict:
         fid, name, path, rel = job
         src = SOURCES[name]
+        st = os.stat(path)
+        for checksum, size, mtime in self.known.get(rel, ()):
+            if mtime is not None and (size, mtime) == (st.st_size, st.st_mtime_ns):
+                return {"fid": fid, "source": name, "file": rel, "checksum": checksum,
+                        "bytes": size, "rows": 0, "rejects": 0, "modified_ns": mtime, "status": "skipped"}
         raw = Path(path).read_bytes()
         out = {"fid": fid, "source": name, "file": rel, "checksum": hashlib.sha256(raw).hexdigest(),
-               "bytes": len(raw), "rows": 0, "rejects": 0}
+               "bytes": len(raw), "rows": 0, "rejects": 0, "modified_ns": st.st_mtime_ns}
         if out["checksum"] in self.landed:
             out["status"] = "skipped"
             return out
@@ -498,9 +507,9 @@ class Parser:
 _parser: Parser | None = None
 
 
-def _init_worker(key, work, landed):
+def _init_worker(key, work, landed, known):
     global _parser
-    _parser = Parser(Tokenizer(key) if key else None, work, landed)
+    _parser = Parser(Tokenizer(key) if key else None, work, landed, known)
 
 
 def _prepare(job):
@@ -542,18 +551,23 @@ class Loader:
             line BIGINT NOT NULL, raw_text VARCHAR, reason VARCHAR NOT NULL, {meta})""")
         con.execute("""CREATE TABLE IF NOT EXISTS audit.landed_files (checksum VARCHAR PRIMARY KEY,
             source VARCHAR NOT NULL, file VARCHAR NOT NULL, bytes BIGINT NOT NULL, rows BIGINT NOT NULL,
-            rejects BIGINT NOT NULL, batch_id VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL)""")
+            rejects BIGINT NOT NULL, batch_id VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL,
+            modified_ns BIGINT)""")
         con.execute("""CREATE TABLE IF NOT EXISTS audit.files (batch_id VARCHAR NOT NULL, source VARCHAR NOT NULL,
             file VARCHAR NOT NULL, checksum VARCHAR NOT NULL, status VARCHAR NOT NULL, rows BIGINT NOT NULL,
             rejects BIGINT NOT NULL, recorded_at TIMESTAMP NOT NULL)""")
-        landed = {r[0] for r in con.execute("SELECT checksum FROM audit.landed_files").fetchall()}
+        known: dict[str, list[tuple[str, int, int | None]]] = {}
+        for checksum, file, size, mtime in con.execute(
+                "SELECT checksum, file, bytes, modified_ns FROM audit.landed_files").fetchall():
+            known.setdefault(file, []).append((checksum, size, mtime))
+        landed = {c for entries in known.values() for c, _, _ in entries}
         jobs = [(i, name, str(path), rel) for i, (name, path, rel) in enumerate(self.scan())]
         batch: list[dict] = []
         skipped = []
         batch_bytes = 0
         seen = set(landed)
         with ProcessPoolExecutor(self.workers, initializer=_init_worker,
-                                 initargs=(self.key, self.work, landed)) as pool:
+                                 initargs=(self.key, self.work, landed, known)) as pool:
             # A bounded window of files in flight, consumed in landing order.
             window: deque = deque()
             it = iter(jobs)
@@ -641,9 +655,9 @@ class Loader:
                                    columns = {{'_f': 'INTEGER', 'line': 'BIGINT', 'reason': 'VARCHAR',
                                                'raw_text': 'VARCHAR'}}) AS s
                     JOIN batch_files AS f ON f.fid = s._f""", [rejects])
-            con.executemany("INSERT INTO audit.landed_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            con.executemany("INSERT INTO audit.landed_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [(b["checksum"], b["source"], b["file"], b["bytes"], b["rows"], b["rejects"],
-                              self.batch_id, b["at"]) for b in batch])
+                              self.batch_id, b["at"], b["modified_ns"]) for b in batch])
             con.executemany("INSERT INTO audit.files VALUES (?, ?, ?, ?, 'loaded', ?, ?, ?)",
                             [(self.batch_id, b["source"], b["file"], b["checksum"], b["rows"], b["rejects"],
                               b["at"]) for b in batch])
