@@ -442,9 +442,14 @@ fn a_known_file_is_read_again_only_when_its_size_or_modification_time_changed() 
     set_modified(&p, landed_at + Duration::from_secs(1));
     z.land_ok();
     assert_eq!(landed_ids(), "a1,b2");
-    // The name now has two contents in the ledger; the current one is
-    // recognised as landed, not taken for a redelivery of another file.
+    // The name now has two contents in the ledger. Rewritten back to the
+    // first one, it is recognised as landed under this name, not taken for
+    // a redelivery of another file (which keeping only the newest content
+    // of a name did).
+    std::fs::write(&p, b"{\"id\":\"a1\"}\n").unwrap();
+    set_modified(&p, landed_at + Duration::from_secs(2));
     z.land_ok();
+    assert_eq!(landed_ids(), "a1,b2");
     assert_eq!(
         scalar(
             &z.db,
@@ -460,7 +465,7 @@ fn a_known_file_is_read_again_only_when_its_size_or_modification_time_changed() 
         "ALTER TABLE audit.landed_files DROP COLUMN modified_ns",
     );
     std::fs::write(&p, b"{\"id\":\"c3\"}\n").unwrap();
-    set_modified(&p, landed_at + Duration::from_secs(1));
+    set_modified(&p, landed_at + Duration::from_secs(3));
     z.land_ok();
     assert_eq!(landed_ids(), "a1,b2,c3");
     assert_eq!(
