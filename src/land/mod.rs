@@ -1,9 +1,9 @@
 //! `pushdown land`: raw files into the warehouse, exactly once, nothing lost.
 //!
-//! A blocking reader thread prepares file N+1 (hash, decode, parse, check,
-//! tokenize, stage) while the warehouse loads file N. Each file's records,
-//! rejects and ledger row commit in one transaction, keyed by the SHA-256 of
-//! the file's bytes: a crash leaves a file either fully landed or not at all,
+//! Threads prepare the next files (hash, decode, parse, check, tokenize,
+//! stage) while the warehouse loads a batch of the files before them. Each
+//! file's records, rejects and ledger row commit in one transaction, keyed
+//! by the SHA-256 of the file's bytes: a crash leaves a file either fully landed or not at all,
 //! and a rerun lands exactly what is missing.
 
 pub mod lines;
@@ -11,6 +11,7 @@ pub mod pii;
 pub mod prepare;
 pub mod scan;
 pub mod validate;
+pub mod workers;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -29,7 +30,7 @@ use crate::sql::{
 };
 use crate::warehouse::{Exec, WarehouseExt};
 use pii::Tokenizer;
-use prepare::{FileError, Known, Prepared, Stat};
+use prepare::{Known, Prepared, Stat};
 
 /// What landing did, per source and in total.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -154,50 +155,22 @@ pub async fn land(
         .sum();
     let bar = progress.bar("landing", total_bytes);
 
-    // The reader thread prepares up to a batch ahead, so the next batch is
-    // ready when the warehouse finishes loading this one. A prepared file is
-    // a few paths and counts in memory; its records wait on disk.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Prepared, FileError>>(Batch::MAX_FILES);
-    let sources = Arc::new(project.sources.clone());
-    let jobs = scan.jobs;
-    let staging_dir: PathBuf = staging.clone();
-    let seen = Arc::clone(&known);
-    let reader = tokio::task::spawn_blocking(move || {
-        for (i, job) in jobs.into_iter().enumerate() {
-            let source = sources
-                .iter()
-                .find(|s| s.name == job.source)
-                .expect("scanned from these sources");
-            if let Some(known) = known.get(&job.rel) {
-                match prepare::checksum_only(&job, known) {
-                    Ok(p) if known.iter().any(|k| k.checksum == p.checksum) => {
-                        if tx.blocking_send(Ok(p)).is_err() {
-                            return;
-                        }
-                        continue;
-                    }
-                    // Rewritten under the same name: new content, read it all.
-                    Ok(_) => {}
-                    Err(e) => {
-                        if tx.blocking_send(Err(e)).is_err() {
-                            return;
-                        }
-                        continue;
-                    }
-                }
-            }
-            let prepared = prepare::prepare(
-                job,
-                source,
-                tokenizer.as_ref(),
-                &staging_dir,
-                &format!("{i:06}"),
-            );
-            if tx.blocking_send(prepared).is_err() {
-                return;
-            }
-        }
-    });
+    // Files are prepared on every core, up to PREPARED_AHEAD files ahead of
+    // the batch being built, and handed over in the scan's order (which
+    // decides, among files with the same bytes, the one that lands). A
+    // prepared file is a few paths and counts in memory; its records wait on
+    // disk.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+    let mut rx = workers::in_order(
+        scan.jobs,
+        threads,
+        PREPARED_AHEAD,
+        Arc::new(project.sources.clone()),
+        tokenizer.map(Arc::new),
+        Arc::clone(&known),
+        staging.clone(),
+    );
+    let seen = known;
 
     let mut outcome = Ok(());
     let mut skipped = Vec::new();
@@ -240,7 +213,7 @@ pub async fn land(
         // A reader over several files sizes its buffers by the longest record
         // of any of them (DuckDB: 16 per thread), so a file with an outsized
         // record is loaded alone rather than making its batch pay for it.
-        if oversized(&load)
+        if (oversized(&load) || batch.ends_before(&load))
             && let Err(e) = commit(wh, run, &mut batch, &mut report, &mut loaded).await
         {
             outcome = Err(e);
@@ -259,8 +232,7 @@ pub async fn land(
     if outcome.is_ok() {
         outcome = commit(wh, run, &mut batch, &mut report, &mut loaded).await;
     }
-    drop(rx);
-    let _ = reader.await;
+    rx.close().await;
     if outcome.is_ok() {
         outcome = if skipped.is_empty() {
             Ok(())
@@ -429,14 +401,47 @@ struct Batch {
     to_stage: Vec<[Option<ToStage>; 2]>,
 }
 
+/// How many files the preparing threads may run ahead of the batch being
+/// built: enough to have the next batch's first files ready when a commit
+/// ends, few enough to bound the staged files on disk.
+const PREPARED_AHEAD: usize = 64;
+
 impl Batch {
-    const MAX_FILES: usize = 64;
+    /// Few large loads beat many small ones: DuckDB writes an insert's full
+    /// row groups (122,880 rows) straight to the database file, but logs a
+    /// smaller one and rewrites it at the next checkpoint, and the partial
+    /// row group each insert leaves is merged with its neighbours there too.
+    /// Batches of 64 files that mixed sources cost 4.4-4.5 s for the 1x
+    /// landing zone; one table per batch, up to four row groups, 3.4-3.9 s
+    /// (BENCHMARKS.md).
+    const MAX_FILES: usize = 1024;
     const MAX_BYTES: u64 = 128 << 20;
+    const MAX_ROWS: u64 = 4 * 122_880;
+    const TABLE_ROWS: u64 = 122_880;
 
     fn full(&self) -> bool {
         self.files.len() >= Self::MAX_FILES
             || self.files.iter().map(|f| f.bytes).sum::<u64>() >= Self::MAX_BYTES
+            || self.files.iter().map(|f| f.rows).sum::<u64>() >= Self::MAX_ROWS
             || self.loads.iter().any(oversized)
+    }
+
+    /// Whether the batch is committed before `next`, of another table: once
+    /// the batch holds a load's worth of rows for its table. Smaller loads
+    /// of several tables (an incremental day's few files) still share one
+    /// commit.
+    fn ends_before(&self, next: &FileLoad) -> bool {
+        let Some(last) = self.loads.last() else {
+            return false;
+        };
+        last.table != next.table
+            && self
+                .loads
+                .iter()
+                .filter(|l| l.table == last.table)
+                .map(|l| l.rows)
+                .sum::<u64>()
+                >= Self::TABLE_ROWS
     }
 
     /// The stage locations the loads read, to release once committed.
