@@ -15,6 +15,7 @@ use crate::progress::Progress;
 use crate::result::{RunError, RunResult, SCHEMA_VERSION};
 use crate::run::RunContext;
 use crate::transform::{Engine, Mode, TransformReport};
+use crate::warehouse::WarehouseExt;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -427,6 +428,7 @@ async fn execute(
             })
             .await;
         lease.release(wh.as_ref()).await;
+        wh.finish().await;
         outcome
     }
     .await;

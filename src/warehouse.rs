@@ -44,6 +44,9 @@ pub trait WarehouseExt {
     async fn run(&self, exec: Exec) -> Result<()>;
     /// Runs one query; an error names what it was for.
     async fn fetch(&self, what: &str, sql: &str) -> Result<Rows>;
+    /// Lets the warehouse finish its pending work ([`Warehouse::close`]).
+    /// Every change is committed by then, so a failure is only logged.
+    async fn finish(&self);
 }
 
 /// How a warehouse error fails the run: `busy` while someone else holds the
@@ -92,6 +95,15 @@ impl<W: Warehouse + ?Sized> WarehouseExt for W {
         let result = self.execute(&exec.statements).await;
         timed(start);
         result.map_err(|e| failure(&exec.what, &exec.statements, &e))
+    }
+
+    async fn finish(&self) {
+        let start = Instant::now();
+        let result = self.close().await;
+        timed(start);
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "the warehouse could not finish its pending work; it will when next opened");
+        }
     }
 
     async fn fetch(&self, what: &str, sql: &str) -> Result<Rows> {

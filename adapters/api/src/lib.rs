@@ -200,6 +200,14 @@ pub trait Warehouse: Send + Sync {
         Ok(())
     }
 
+    /// Finishes the work the warehouse would otherwise do when the agent lets
+    /// go of it (an embedded database writes its log into its file), so that
+    /// the run's timing counts it as the warehouse's and a failure is seen.
+    /// Called once, after the run's last statement.
+    async fn close(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Bytes the warehouse would process to run `sql`, asked without running
     /// it (BigQuery's dry run), for `pushdown render --dry-run`. `None`: this
     /// warehouse gives no estimate.
