@@ -175,6 +175,7 @@ pub async fn land(
     let mut outcome = Ok(());
     let mut skipped = Vec::new();
     let mut batch = Batch::default();
+    let max_bytes = wh.landing_batch_bytes();
     while let Some(prepared) = rx.recv().await {
         let p = match prepared {
             Ok(p) => p,
@@ -222,7 +223,7 @@ pub async fn land(
         batch.loads.push(load);
         batch.to_stage.push(to_stage);
         batch.files.push(p);
-        if batch.full()
+        if batch.full(max_bytes)
             && let Err(e) = commit(wh, run, &mut batch, &mut report, &mut loaded).await
         {
             outcome = Err(e);
@@ -411,17 +412,20 @@ impl Batch {
     /// row groups (122,880 rows) straight to the database file, but logs a
     /// smaller one and rewrites it at the next checkpoint, and the partial
     /// row group each insert leaves is merged with its neighbours there too.
-    /// Batches of 64 files that mixed sources cost 4.4-4.5 s for the 1x
-    /// landing zone; one table per batch, up to four row groups, 3.4-3.9 s
-    /// (BENCHMARKS.md).
+    /// Measured on the reference zones (BENCHMARKS.md): batches of 64 files
+    /// that mixed sources landed 1x in 4.4-4.5 s; one table per batch up to
+    /// 4 row groups / 128 MiB, 3.4-3.9 s at 1x but 30-32 s at 10x; up to 32
+    /// row groups / 512 MiB, the same at 1x and 24-25 s at 10x (DuckDB busy
+    /// 18-19 s instead of 28-29 s). Larger gave nothing more. The bytes are
+    /// the warehouse's to bound ([`Warehouse::landing_batch_bytes`]): a
+    /// remote one holds a batch in memory to upload it.
     const MAX_FILES: usize = 1024;
-    const MAX_BYTES: u64 = 128 << 20;
-    const MAX_ROWS: u64 = 4 * 122_880;
+    const MAX_ROWS: u64 = 32 * 122_880;
     const TABLE_ROWS: u64 = 122_880;
 
-    fn full(&self) -> bool {
+    fn full(&self, max_bytes: u64) -> bool {
         self.files.len() >= Self::MAX_FILES
-            || self.files.iter().map(|f| f.bytes).sum::<u64>() >= Self::MAX_BYTES
+            || self.files.iter().map(|f| f.bytes).sum::<u64>() >= max_bytes
             || self.files.iter().map(|f| f.rows).sum::<u64>() >= Self::MAX_ROWS
             || self.loads.iter().any(oversized)
     }

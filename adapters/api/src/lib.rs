@@ -200,6 +200,13 @@ pub trait Warehouse: Send + Sync {
         Ok(())
     }
 
+    /// The most source bytes one landing batch holds. Remote warehouses hold a
+    /// batch's staged files in memory to upload them; an embedded one reads
+    /// them from disk and loads fewer, larger batches faster.
+    fn landing_batch_bytes(&self) -> u64 {
+        128 << 20
+    }
+
     /// Finishes the work the warehouse would otherwise do when the agent lets
     /// go of it (an embedded database writes its log into its file), so that
     /// the run's timing counts it as the warehouse's and a failure is seen.
