@@ -3,8 +3,8 @@
 //! Threads prepare the next files (hash, decode, parse, check, tokenize,
 //! stage) while the warehouse loads a batch of the files before them. Each
 //! file's records, rejects and ledger row commit in one transaction, keyed
-//! by the SHA-256 of the file's bytes: a crash leaves a file either fully landed or not at all,
-//! and a rerun lands exactly what is missing.
+//! by the SHA-256 of the file's bytes: a crash leaves a file either fully
+//! landed or not at all, and a rerun lands exactly what is missing.
 
 pub mod lines;
 pub mod pii;
