@@ -1,8 +1,8 @@
 //! The core's side of the warehouse boundary: submitting rendered statements
 //! with enough context that a failure names what to fix.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use pushdown_adapter::{Rows, Warehouse, WarehouseError};
@@ -12,14 +12,67 @@ use crate::sql::shorten;
 
 /// Time spent waiting on the warehouse, for the result file: a run's
 /// duration minus this is pushdown's own overhead.
-static WAREHOUSE_NANOS: AtomicU64 = AtomicU64::new(0);
+static WAREHOUSE: Busy = Busy::new();
 
 pub fn warehouse_seconds() -> f64 {
-    WAREHOUSE_NANOS.load(Ordering::Relaxed) as f64 / 1e9
+    WAREHOUSE.seconds()
 }
 
-fn timed(start: Instant) {
-    WAREHOUSE_NANOS.fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+/// Wall time during which at least one call to the warehouse was in flight.
+/// Calls overlap (the lease is renewed while a long statement runs, and on
+/// DuckDB the renewal waits for it), so adding up each call's time counted
+/// the same seconds twice: at 100x the reference volume the "warehouse"
+/// time exceeded the run's duration.
+struct Busy(Mutex<BusyState>);
+
+struct BusyState {
+    in_flight: usize,
+    since: Option<Instant>,
+    total: Duration,
+}
+
+/// One call in flight; the time ends when it is dropped.
+struct InFlight<'a>(&'a Busy);
+
+impl Busy {
+    const fn new() -> Self {
+        Busy(Mutex::new(BusyState {
+            in_flight: 0,
+            since: None,
+            total: Duration::ZERO,
+        }))
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, BusyState> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn enter(&self) -> InFlight<'_> {
+        let mut s = self.state();
+        if s.in_flight == 0 {
+            s.since = Some(Instant::now());
+        }
+        s.in_flight += 1;
+        InFlight(self)
+    }
+
+    fn seconds(&self) -> f64 {
+        let s = self.state();
+        let open = s.since.map_or(Duration::ZERO, |t| t.elapsed());
+        (s.total + open).as_secs_f64()
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut s = self.0.state();
+        s.in_flight -= 1;
+        if s.in_flight == 0
+            && let Some(t) = s.since.take()
+        {
+            s.total += t.elapsed();
+        }
+    }
 }
 
 /// A batch of statements that must commit together, and what it is for
@@ -91,16 +144,18 @@ impl<W: Warehouse + ?Sized> WarehouseExt for W {
         for sql in &exec.statements {
             tracing::trace!(what = %exec.what, %sql, "statement");
         }
-        let start = Instant::now();
-        let result = self.execute(&exec.statements).await;
-        timed(start);
+        let result = {
+            let _busy = WAREHOUSE.enter();
+            self.execute(&exec.statements).await
+        };
         result.map_err(|e| failure(&exec.what, &exec.statements, &e))
     }
 
     async fn finish(&self) {
-        let start = Instant::now();
-        let result = self.close().await;
-        timed(start);
+        let result = {
+            let _busy = WAREHOUSE.enter();
+            self.close().await
+        };
         if let Err(e) = result {
             tracing::warn!(error = %e, "the warehouse could not finish its pending work; it will when next opened");
         }
@@ -108,9 +163,43 @@ impl<W: Warehouse + ?Sized> WarehouseExt for W {
 
     async fn fetch(&self, what: &str, sql: &str) -> Result<Rows> {
         tracing::trace!(%what, %sql, "query");
-        let start = Instant::now();
-        let result = self.query(sql).await;
-        timed(start);
+        let result = {
+            let _busy = WAREHOUSE.enter();
+            self.query(sql).await
+        };
         result.map_err(|e| failure(what, &[sql.to_string()], &e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Overlapping calls count once: the union of their spans, not the sum.
+    #[test]
+    fn overlapping_calls_count_once() {
+        let busy = Busy::new();
+        let nap = Duration::from_millis(60);
+        let started = Instant::now();
+        let outer = busy.enter();
+        std::thread::sleep(nap);
+        let inner = busy.enter();
+        std::thread::sleep(nap);
+        drop(inner);
+        std::thread::sleep(nap);
+        drop(outer);
+        let spanned = started.elapsed().as_secs_f64();
+        let counted = busy.seconds();
+        // The sum of the two calls would be 4 naps; the union is 3.
+        assert!(counted <= spanned, "{counted} > {spanned}");
+        assert!(counted >= 3.0 * nap.as_secs_f64(), "{counted}");
+        // Idle time between calls is not counted.
+        std::thread::sleep(nap);
+        assert_eq!(busy.seconds(), counted);
+        let again = busy.enter();
+        std::thread::sleep(nap);
+        drop(again);
+        assert!(busy.seconds() >= counted + nap.as_secs_f64());
+        assert!(busy.seconds() < spanned + 3.0 * nap.as_secs_f64());
     }
 }
