@@ -170,7 +170,6 @@ pub async fn land(
         Arc::clone(&known),
         staging.clone(),
     );
-    let seen = known;
 
     let mut outcome = Ok(());
     let mut skipped = Vec::new();
@@ -194,7 +193,7 @@ pub async fn land(
             // Seen under this very name by an earlier run, which recorded it:
             // recording it on every run would grow audit.files with the
             // landing zone times the number of runs.
-            if seen
+            if known
                 .get(&p.job.rel)
                 .is_some_and(|ks| ks.iter().any(|k| k.checksum == p.checksum))
             {
@@ -420,8 +419,8 @@ impl Batch {
     /// the warehouse's to bound ([`Warehouse::landing_batch_bytes`]): a
     /// remote one holds a batch in memory to upload it.
     const MAX_FILES: usize = 1024;
-    const MAX_ROWS: u64 = 32 * 122_880;
     const TABLE_ROWS: u64 = 122_880;
+    const MAX_ROWS: u64 = 32 * Self::TABLE_ROWS;
 
     fn full(&self, max_bytes: u64) -> bool {
         self.files.len() >= Self::MAX_FILES
