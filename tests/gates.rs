@@ -58,6 +58,7 @@ unique_key = ["id"]
 
 [upstream."ods.sales_current"]
 via = "id"
+GRAIN
 
 CHECKS
 */
@@ -83,13 +84,23 @@ struct Pipeline {
 }
 
 fn pipeline(checks: &str) -> Pipeline {
+    pipeline_with(checks, false)
+}
+
+/// With `grain`, dw.fact_sales is built by key: a run rebuilds the changed
+/// sales only and merges them into their partitions.
+fn pipeline_with(checks: &str, grain: bool) -> Pipeline {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("project");
     for (file, text) in [
         ("pushdown.toml", PROJECT.to_string()),
         ("models/ods/sales_current.sql", ODS.to_string()),
         ("models/dw/dim_region.sql", DIM.to_string()),
-        ("models/dw/fact_sales.sql", FACT.replace("CHECKS", checks)),
+        (
+            "models/dw/fact_sales.sql",
+            FACT.replace("CHECKS", checks)
+                .replace("GRAIN", if grain { "grain = true" } else { "" }),
+        ),
         ("models/mart/sales_daily.sql", MART.to_string()),
     ] {
         let p = project.join(file);
@@ -159,7 +170,10 @@ fn table_of_ods(db: &Path) -> Vec<Vec<String>> {
 
 /// Day 1 publishes; day 2 brings `bad` rows that trip `check` on dw.fact_sales.
 fn assert_gate_blocks(checks: &str, bad: &str, check: &str, offending: u64) {
-    let p = pipeline(checks);
+    assert_gate_blocks_in(pipeline(checks), bad, check, offending)
+}
+
+fn assert_gate_blocks_in(p: Pipeline, bad: &str, check: &str, offending: u64) {
     p.arrive("sales", "2026-01-01", &day1());
     let out = p.run();
     assert!(
@@ -294,6 +308,68 @@ fn row_count_delta_gate_blocks_publishing() {
         &bad,
         "row_count_delta",
         1,
+    );
+}
+
+#[test]
+fn row_count_delta_gate_blocks_a_build_by_key() {
+    // As above, on a model built by key: the stage holds the 7 new rows
+    // only, and the partition's new count (9) is read as it would be.
+    let bad: String = (5..12)
+        .map(|i| format!("s{i},R{i},EU,1.00,2026-01-01T12:00:00Z,paid\n"))
+        .collect();
+    assert_gate_blocks_in(
+        pipeline_with(
+            "[[checks]]\ntype = \"row_count_delta\"\nmax_change = 2.0",
+            true,
+        ),
+        &bad,
+        "row_count_delta",
+        1,
+    );
+}
+
+#[test]
+fn row_count_delta_of_a_build_by_key_counts_the_whole_partition() {
+    // One of 2026-01-01's two sales changes: a build by key stages that one
+    // row, yet the partition keeps 2 rows, well within a 1.5x bound.
+    let p = pipeline_with(
+        "[[checks]]\ntype = \"row_count_delta\"\nmax_change = 0.5",
+        true,
+    );
+    p.arrive("sales", "2026-01-01", &day1());
+    let out = p.run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    p.arrive(
+        "sales",
+        "2026-01-02",
+        "id,receipt_no,region,amount,sold_at,status\ns1,R1,EU,11.00,2026-01-01T10:00:00Z,paid\n",
+    );
+    let out = p.run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        query(
+            &p.db,
+            "SELECT amount FROM dw.fact_sales WHERE sale_date = DATE '2026-01-01' ORDER BY id"
+        ),
+        vec![vec!["11.00".to_string()], vec!["20.00".to_string()]]
+    );
+    assert_eq!(
+        query(
+            &p.db,
+            "SELECT m.partitions, c.status, c.offending FROM audit.models m \
+             JOIN audit.checks c USING (run_id, model) \
+             WHERE m.model = 'dw.fact_sales' ORDER BY m.ended_at DESC LIMIT 1"
+        ),
+        vec![vec!["2026-01-01".to_string(), "pass".into(), "0".into()]]
     );
 }
 

@@ -416,7 +416,7 @@ fn cases() -> Vec<Case> {
         }),
         case("keys_via", |d| KeysVia {
             scope: strings(&KEYS),
-            select: rel(d).select,
+            select: Some(rel(d).select),
             target: Some(rel(d).target),
             column: "a \"quoted\" col".into(),
             upstream_column: "id".into(),
@@ -424,8 +424,16 @@ fn cases() -> Vec<Case> {
         }),
         case("keys_via_first", |d| KeysVia {
             scope: strings(&KEYS),
-            select: rel(d).select,
+            select: Some(rel(d).select),
             target: None,
+            column: "a \"quoted\" col".into(),
+            upstream_column: "id".into(),
+            changed: changed(d),
+        }),
+        case("keys_via_published", |d| KeysVia {
+            scope: strings(&KEYS),
+            select: None,
+            target: Some(rel(d).target),
             column: "a \"quoted\" col".into(),
             upstream_column: "id".into(),
             changed: changed(d),
@@ -583,7 +591,11 @@ fn cases() -> Vec<Case> {
             keys: strings(&KEYS),
         }),
         case("distinct_values", |d| DistinctValues {
-            relation: rel(d).keys,
+            relations: vec![rel(d).keys],
+            column: PARTITION.into(),
+        }),
+        case("distinct_values_pooled", |d| DistinctValues {
+            relations: vec![rel(d).stage, rel(d).target],
             column: PARTITION.into(),
         }),
         case("count_rows", |d| CountRows {
@@ -636,6 +648,18 @@ fn cases() -> Vec<Case> {
                 CheckSpec::RowCountDelta {
                     partition: PARTITION.into(),
                     target: Some(rel(d).target),
+                    changed: None,
+                    max_change: 0.5,
+                },
+            )
+        }),
+        case("check_row_count_delta_by_key", |d| {
+            check(
+                d,
+                CheckSpec::RowCountDelta {
+                    partition: PARTITION.into(),
+                    target: Some(rel(d).target),
+                    changed: Some(rel(d).delta),
                     max_change: 0.5,
                 },
             )
@@ -646,6 +670,7 @@ fn cases() -> Vec<Case> {
                 CheckSpec::RowCountDelta {
                     partition: PARTITION.into(),
                     target: None,
+                    changed: None,
                     max_change: 0.5,
                 },
             )

@@ -15,11 +15,17 @@ WHERE _r.{{ q.id(column) }} IS NOT NULL
 SELECT count(*) AS offending FROM {{ c.relation }} AS _r
 WHERE _r.{{ q.id(column) }} IS NOT NULL
   AND CAST(_r.{{ q.id(column) }} AS STRING) NOT IN ({% for v in values %}{% if !loop.first %}, {% endif %}{{ q.str(v) }}{% endfor %})
-{%- when CheckSpec::RowCountDelta with { partition, target, max_change } %}
+{%- when CheckSpec::RowCountDelta with { partition, target, changed, max_change } %}
 {#- Per partition this run rewrites: previous count vs new count. Only partitions
     present on both sides are compared, so an inner join on the null-safe key
     (an outer join would need a plain equality). -#}
+{%- if let Some(delta) = changed %}
+{#- A build by key: the partitions its changed rows leave or enter, counted as they would be. #}
+WITH _new AS (SELECT _r.{{ q.id(partition) }} AS _p, count(*) AS _n FROM {{ c.relation }} AS _r
+    WHERE EXISTS (SELECT 1 FROM {{ delta }} AS _d WHERE _d.{{ q.id(partition) }} = _r.{{ q.id(partition) }} OR (_d.{{ q.id(partition) }} IS NULL AND _r.{{ q.id(partition) }} IS NULL)) GROUP BY 1)
+{%- else %}
 WITH _new AS (SELECT {{ q.id(partition) }} AS _p, count(*) AS _n FROM {{ c.stage }} GROUP BY 1)
+{%- endif %}
 {%- if let Some(t) = target %},
 _old AS (SELECT _t.{{ q.id(partition) }} AS _p, count(*) AS _n FROM {{ t }} AS _t WHERE _t.{{ q.id(partition) }} IN (SELECT _p FROM _new) GROUP BY 1)
 {#- Growth or shrinkage by more than a factor of (1 + max_change). #}

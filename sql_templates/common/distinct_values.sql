@@ -1,1 +1,1 @@
-SELECT DISTINCT {{ q.id(c.column) }} FROM {{ c.relation }} ORDER BY 1
+SELECT DISTINCT {{ q.id(c.column) }} FROM {% if c.relations.len() == 1 %}{{ c.relations[0] }}{% else %}({% for r in c.relations %}{% if !loop.first %} UNION ALL {% endif %}SELECT {{ q.id(c.column) }} FROM {{ r }}{% endfor %}) AS _v{% endif %} ORDER BY 1

@@ -15,9 +15,15 @@ WHERE _r.{{ q.id(column) }} IS NOT NULL
 SELECT count(*) AS offending FROM {{ c.relation }} AS _r
 WHERE _r.{{ q.id(column) }} IS NOT NULL
   AND CAST(_r.{{ q.id(column) }} AS VARCHAR) NOT IN ({% for v in values %}{% if !loop.first %}, {% endif %}{{ q.str(v) }}{% endfor %})
-{%- when CheckSpec::RowCountDelta with { partition, target, max_change } %}
+{%- when CheckSpec::RowCountDelta with { partition, target, changed, max_change } %}
 {#- Per partition this run rewrites: previous count vs new count. -#}
+{%- if let Some(delta) = changed %}
+{#- A build by key: the partitions its changed rows leave or enter, counted as they would be. #}
+WITH _new AS (SELECT _r.{{ q.id(partition) }} AS _p, count(*) AS _n FROM {{ c.relation }} AS _r
+    WHERE EXISTS (SELECT 1 FROM {{ delta }} AS _d WHERE _d.{{ q.id(partition) }} IS NOT DISTINCT FROM _r.{{ q.id(partition) }}) GROUP BY 1)
+{%- else %}
 WITH _new AS (SELECT {{ q.id(partition) }} AS _p, count(*) AS _n FROM {{ c.stage }} GROUP BY 1)
+{%- endif %}
 {%- if let Some(t) = target %},
 _old AS (SELECT _t.{{ q.id(partition) }} AS _p, count(*) AS _n FROM {{ t }} AS _t WHERE _t.{{ q.id(partition) }} IN (SELECT _p FROM _new) GROUP BY 1)
 {#- Growth or shrinkage by more than a factor of (1 + max_change). #}

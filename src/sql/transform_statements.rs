@@ -71,7 +71,10 @@ pub struct KeysFromChanged {
 /// `column` matches `upstream_column` of a changed upstream row.
 pub struct KeysVia {
     pub scope: Vec<String>,
-    pub select: String,
+    /// The model's SELECT narrowed to the changed keys, to find rows not
+    /// published yet; `None` for a model built by key, whose new rows
+    /// appear only through its grain upstream (already in scope).
+    pub select: Option<String>,
     pub target: Option<String>,
     pub column: String,
     pub upstream_column: String,
@@ -314,6 +317,10 @@ pub enum CheckSpec {
     RowCountDelta {
         partition: String,
         target: Option<String>,
+        /// A build by key: the delta, whose rows (old and new) name the
+        /// partitions touched; their new counts are read from the relation
+        /// as it would be, the stage holding only the changed rows.
+        changed: Option<String>,
         max_change: f64,
     },
     Freshness {
@@ -368,7 +375,8 @@ pub struct DropView {
 
 /// The distinct values of one column, sorted: partitions a run touched.
 pub struct DistinctValues {
-    pub relation: String,
+    /// One relation, or several whose values are pooled.
+    pub relations: Vec<String>,
     pub column: String,
 }
 

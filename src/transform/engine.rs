@@ -122,10 +122,6 @@ struct Plan {
     build: &'static str,
     /// Watermarks to record on publish: (upstream, value).
     advance: Vec<(String, String)>,
-    /// A partition build of a model with a `grain` upstream: the SELECTs of
-    /// the keys that upstream changed (the published keys of the partitions
-    /// in scope are added when the build runs).
-    row_keys: Option<Vec<String>>,
 }
 
 impl<'a> Engine<'a> {
@@ -393,7 +389,15 @@ impl<'a> Engine<'a> {
             ))
             .await?;
         let checks = self
-            .run_checks(m, &n.view_stage, &n.view_stage, None)
+            .run_checks(
+                m,
+                &n.view_stage,
+                &n.view_stage,
+                RowCountSides {
+                    target: None,
+                    changed: None,
+                },
+            )
             .await?;
         let failed = gate_failed(&checks);
         report.checks = checks;
@@ -472,7 +476,6 @@ impl<'a> Engine<'a> {
                 },
                 build: "backfill",
                 advance: Vec::new(),
-                row_keys: None,
             }));
         }
         let rebuild =
@@ -482,7 +485,6 @@ impl<'a> Engine<'a> {
                 scope: Scope::All,
                 build: "full",
                 advance,
-                row_keys: None,
             }));
         }
         if self.inputs_unchanged(m, &ups, &advance).await? {
@@ -490,7 +492,7 @@ impl<'a> Engine<'a> {
             return Ok(None);
         }
         let scope_cols: Vec<String> = match (m.materialized, &m.partition_by) {
-            (Materialization::PartitionOverwrite, Some(p)) => vec![p.clone()],
+            (Materialization::PartitionOverwrite, Some(p)) if !by_key(m) => vec![p.clone()],
             _ => m.unique_key.clone(),
         };
         let refs = self.references_of(m, select)?;
@@ -498,9 +500,6 @@ impl<'a> Engine<'a> {
         let mut selects = Vec::new();
         // The changed keys of the upstreams read through each via column.
         let mut via_keys: Vec<(String, Vec<String>)> = Vec::new();
-        // Partitions in scope with a grain upstream: its changed keys.
-        let mut grain_rows =
-            (scope_cols != m.unique_key && m.upstream.values().any(|v| v.grain)).then(Vec::new);
         for up in &ups {
             let Some(mark) = self.watermarks.get(&(id.clone(), up.clone())) else {
                 tracing::info!(model = %id, upstream = %up, "no watermark yet: full build");
@@ -508,7 +507,6 @@ impl<'a> Engine<'a> {
                     scope: Scope::All,
                     build: "full",
                     advance,
-                    row_keys: None,
                 }));
             };
             let changed = if up.starts_with("raw.") {
@@ -533,7 +531,6 @@ impl<'a> Engine<'a> {
                         scope: Scope::All,
                         build: "full",
                         advance,
-                        row_keys: None,
                     }));
                 }
                 let un = Names::of(&self.q, upm);
@@ -551,19 +548,6 @@ impl<'a> Engine<'a> {
                 .render(d)
                 .join("\n")
             };
-            if let (Some(rows), Some(via)) = (grain_rows.as_mut(), m.upstream.get(up))
-                && via.grain
-            {
-                rows.push(
-                    KeysFromChanged {
-                        column: via.column.clone(),
-                        upstream_column: via.upstream_column.clone(),
-                        changed: changed.clone(),
-                    }
-                    .render(d)
-                    .join("\n"),
-                );
-            }
             match m.upstream.get(up) {
                 Some(via) if via.valid_at.is_some() => {
                     let upm = self.dag.model(up).expect("an upstream model");
@@ -644,6 +628,7 @@ impl<'a> Engine<'a> {
                     if let (Materialization::PartitionOverwrite, Some(p)) =
                         (m.materialized, &m.partition_by)
                         && !m.unique_key.is_empty()
+                        && !by_key(m)
                     {
                         let key_rows = KeysOfRows {
                             scope: m.unique_key.clone(),
@@ -670,13 +655,19 @@ impl<'a> Engine<'a> {
         // too: the SELECT runs once over just those, for the changed keys of
         // all those upstreams together (fact_orders: one evaluation for the
         // orders changed in orders, payments and shipments, not three).
+        //
+        // A model built by key has rows only through its grain upstream, whose
+        // changed keys are in scope already: any other row a change can touch
+        // is published, so the published rows alone are searched.
         for (column, keys) in via_keys {
             let changed = format!("({})", keys.join("\nUNION ALL\n"));
             selects.push(
                 KeysVia {
                     scope: scope_cols.clone(),
-                    select: self.narrowed(m, select, &refs, |v| {
-                        (v.column == column).then(|| (changed.clone(), column.clone()))
+                    select: (!by_key(m)).then(|| {
+                        self.narrowed(m, select, &refs, |v| {
+                            (v.column == column).then(|| (changed.clone(), column.clone()))
+                        })
                     }),
                     target: Some(n.target.clone()),
                     column: column.clone(),
@@ -713,7 +704,6 @@ impl<'a> Engine<'a> {
                 },
                 build: "none",
                 advance,
-                row_keys: None,
             }));
         }
         Ok(Some(Plan {
@@ -723,7 +713,6 @@ impl<'a> Engine<'a> {
             },
             build: "incremental",
             advance,
-            row_keys: grain_rows,
         }))
     }
 
@@ -846,7 +835,6 @@ impl<'a> Engine<'a> {
                 scope: Scope::All,
                 build: "none",
                 advance: Vec::new(),
-                row_keys: None,
             },
         };
         report.build = plan.build.into();
@@ -877,50 +865,13 @@ impl<'a> Engine<'a> {
         };
         // Upstreams mapped through a scope column are read only where they
         // match the scope: the build then reads what changed, not the history.
-        let mut by_row_keys = false;
         let build_select = match &plan.scope {
             Scope::Match { table, columns } => {
                 let refs = self.references_of(m, &select)?;
-                // With a grain upstream, the partitions' rows are their
-                // published keys plus the keys the grain upstream changed:
-                // upstreams mapped through the key are read for those only.
-                if let Some(changed) = &plan.row_keys {
-                    let published = KeysOfRows {
-                        scope: m.unique_key.clone(),
-                        select: RestrictedRead {
-                            relation: n.target.clone(),
-                            columns: columns.iter().map(|c| (c.clone(), c.clone())).collect(),
-                            keys: table.clone(),
-                        }
-                        .render(d)
-                        .join("\n"),
-                    }
-                    .render(d)
-                    .join("\n");
-                    let create = CreateKeys {
-                        table: n.row_keys.clone(),
-                        columns: m.unique_key.clone(),
-                        selects: std::iter::once(published)
-                            .chain(changed.iter().cloned())
-                            .collect(),
-                    }
-                    .render(d);
-                    self.wh
-                        .run(Exec::new(
-                            self.what(m, "find the rows of its partitions in scope"),
-                            create,
-                        ))
-                        .await?;
-                    by_row_keys = true;
-                }
                 self.narrowed(m, &select, &refs, |v| {
-                    if columns.contains(&v.column) {
-                        Some((table.clone(), v.column.clone()))
-                    } else if by_row_keys && m.unique_key == [v.column.clone()] {
-                        Some((n.row_keys.clone(), v.column.clone()))
-                    } else {
-                        None
-                    }
+                    columns
+                        .contains(&v.column)
+                        .then(|| (table.clone(), v.column.clone()))
                 })
             }
             _ => select.clone(),
@@ -953,6 +904,7 @@ impl<'a> Engine<'a> {
             PublishKind::Replace
         } else {
             match m.materialized {
+                Materialization::PartitionOverwrite if by_key(m) => PublishKind::Merge,
                 Materialization::PartitionOverwrite => PublishKind::Partitions,
                 Materialization::Incremental | Materialization::Scd2 => PublishKind::Merge,
                 _ => PublishKind::Replace,
@@ -1038,15 +990,27 @@ impl<'a> Engine<'a> {
         let mut partition_timestamps = false;
         if let Some(p) = &m.partition_by {
             let parts = match &plan.scope {
-                Scope::Match { table, .. } => table.clone(),
-                _ => n.stage.clone(),
+                // The partitions a build by key recomputes: those its keys
+                // in scope were published in, and those they enter.
+                Scope::Match { table, columns } if by_key(m) => vec![
+                    n.stage.clone(),
+                    RestrictedRead {
+                        relation: n.target.clone(),
+                        columns: columns.iter().map(|c| (c.clone(), c.clone())).collect(),
+                        keys: table.clone(),
+                    }
+                    .render(d)
+                    .join("\n"),
+                ],
+                Scope::Match { table, .. } => vec![table.clone()],
+                _ => vec![n.stage.clone()],
             };
             let rows = self
                 .wh
                 .fetch(
                     &self.what(m, "list its partitions"),
                     &DistinctValues {
-                        relation: parts,
+                        relations: parts,
                         column: p.clone(),
                     }
                     .render(d)[0],
@@ -1076,10 +1040,13 @@ impl<'a> Engine<'a> {
         }
         .render(d)
         .join("\n");
-        let row_count_target = exists.then(|| n.target.clone());
-        let checks = self
-            .run_checks(m, &would_be, &n.stage, row_count_target)
-            .await?;
+        let row_count = RowCountSides {
+            target: exists.then(|| n.target.clone()),
+            // A build by key stages the changed rows only: a partition's new
+            // count is read from the table as it would be.
+            changed: (need_delta && !full && by_key(m)).then(|| n.delta.clone()),
+        };
+        let checks = self.run_checks(m, &would_be, &n.stage, row_count).await?;
         let failed = gate_failed(&checks);
         report.checks = checks;
         if let Some(msg) = failed {
@@ -1156,9 +1123,6 @@ impl<'a> Engine<'a> {
         let mut work = vec![n.stage.clone(), n.delta.clone()];
         if matches!(plan.scope, Scope::Match { .. }) {
             work.push(n.keys.clone());
-        }
-        if by_row_keys {
-            work.push(n.row_keys.clone());
         }
         self.wh
             .run(Exec::new(
@@ -1277,14 +1241,14 @@ impl<'a> Engine<'a> {
         m: &Model,
         relation: &str,
         stage: &str,
-        target: Option<String>,
+        row_count: RowCountSides,
     ) -> Result<Vec<CheckReport>> {
         let mut out = Vec::new();
         for c in &m.checks {
             let sql = CheckQuery {
                 relation: relation.to_string(),
                 stage: stage.to_string(),
-                check: self.check_spec(m, c, target.clone()),
+                check: self.check_spec(m, c, &row_count),
             }
             .render(self.d());
             let offending = self
@@ -1314,7 +1278,7 @@ impl<'a> Engine<'a> {
         Ok(out)
     }
 
-    fn check_spec(&self, m: &Model, c: &Check, target: Option<String>) -> CheckSpec {
+    fn check_spec(&self, m: &Model, c: &Check, row_count: &RowCountSides) -> CheckSpec {
         match &c.kind {
             CheckKind::NotNull { columns } => CheckSpec::NotNull {
                 columns: columns.clone(),
@@ -1336,7 +1300,8 @@ impl<'a> Engine<'a> {
             },
             CheckKind::RowCountDelta { max_change } => CheckSpec::RowCountDelta {
                 partition: m.partition_by.clone().unwrap_or_default(),
-                target,
+                target: row_count.target.clone(),
+                changed: row_count.changed.clone(),
                 max_change: *max_change,
             },
             CheckKind::Freshness { column, max_age } => CheckSpec::Freshness {
@@ -1422,6 +1387,29 @@ fn check_columns(
             published.columns.join(", ")
         ),
     ))
+}
+
+/// Whether `m` is built by key although it is published by partition: a
+/// partitioned model with a grain upstream has exactly one row per key of
+/// that upstream, and a row changes only when its own inputs do (that is
+/// what its `via`s declare). A partition touched by a change therefore
+/// differs from its published version in the changed keys' rows alone, so
+/// an incremental run rebuilds those rows and merges them by key into
+/// whichever partitions they leave or enter; the untouched rows of those
+/// partitions, however many, are neither rebuilt nor rewritten. The result
+/// is the partition overwrite's, row for row.
+fn by_key(m: &Model) -> bool {
+    m.materialized == Materialization::PartitionOverwrite
+        && m.partition_by.is_some()
+        && m.upstream.values().any(|v| v.grain)
+}
+
+/// Where the row-count gate reads the previous and the changed partitions.
+struct RowCountSides {
+    /// The published table, when there is one.
+    target: Option<String>,
+    /// For a build by key: the delta, whose rows name the partitions touched.
+    changed: Option<String>,
 }
 
 /// The partition column a backfill range applies to. A model partitioned by

@@ -91,10 +91,10 @@ pub struct Via {
     pub valid_at: Option<String>,
     /// This upstream is the model's grain: a row of the model (keyed by the
     /// via column, its `unique_key`) appears only when this upstream's rows
-    /// of that key change. A partition build then reads every upstream
-    /// mapped through the key only for the keys of the partitions in scope,
-    /// and a `valid_at` upstream's changes are mapped through published rows
-    /// alone.
+    /// of that key change. A partitioned model is then built by key (see
+    /// `engine::by_key`): an incremental run rebuilds the changed keys'
+    /// rows only, and the changes of its other upstreams are mapped through
+    /// the published rows alone.
     pub grain: bool,
 }
 

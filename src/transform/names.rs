@@ -18,8 +18,6 @@ pub struct Names {
     /// published view: a view holds no rows, so it is never scratch.
     pub view_stage: String,
     pub keys: String,
-    /// The unique keys a partition build reads (see `Via::grain`).
-    pub row_keys: String,
     pub delta: String,
     pub changes: String,
 }
@@ -36,7 +34,6 @@ impl Names {
             stage: scratch("stage"),
             view_stage: q.table(WORK_SCHEMA, format!("{schema}__{name}__stage")),
             keys: scratch("keys"),
-            row_keys: scratch("rowkeys"),
             delta: scratch("delta"),
             // Read by later runs of the models downstream: never scratch.
             changes: q.table(WORK_SCHEMA, format!("{schema}__{name}__changes")),

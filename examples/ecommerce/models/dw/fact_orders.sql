@@ -1,16 +1,17 @@
 /* pushdown
 # Grain: one row per order that has its order_created event, partitioned by
 # the UTC date of that event. A change to any input of an order (a refund
-# weeks later, a late event, a shipment) recomputes that order's partition.
+# weeks later, a late event, a shipment) recomputes that order's row in its
+# partition, however old.
 materialized = "partition_overwrite"
 partition_by = "order_date"
 unique_key = ["order_id"]
 
 [upstream."ods.orders_current"]
 via = "order_id"
-# One row per order of ods.orders_current: a partition's rows are its
-# published orders plus the orders that changed, so the build reads the
-# inputs of those orders only.
+# One row per order of ods.orders_current: the model is built by key, so a
+# run rebuilds the orders that changed, reading the inputs of those orders
+# only, and merges them into their partitions.
 grain = true
 [upstream."ods.payments_current"]
 via = "order_id"
