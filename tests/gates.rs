@@ -433,6 +433,50 @@ fn a_warn_only_check_publishes_and_records_the_warning() {
     );
 }
 
+/// A gate the published table passed is checked on the rows a run writes
+/// (unique_gate_blocks_publishing shows a duplicate of a published row is
+/// still caught); one it did not pass is checked on the whole table again.
+#[test]
+fn a_gate_the_table_did_not_pass_is_checked_on_the_whole_table_again() {
+    let p =
+        pipeline("[[checks]]\ntype = \"not_null\"\ncolumns = [\"amount\"]\nseverity = \"warn\"");
+    p.arrive(
+        "sales",
+        "2026-01-01",
+        &format!("{}s9,R9,EU,,2026-01-01T12:00:00Z,paid\n", day1()),
+    );
+    let out = p.run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Day 2 writes one clean row into another partition; the null of day 1
+    // is still published, and still counted.
+    p.arrive(
+        "sales",
+        "2026-01-02",
+        "id,receipt_no,region,amount,sold_at,status\ns10,R10,EU,5.00,2026-01-03T10:00:00Z,paid\n",
+    );
+    let out = p.run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        query(
+            &p.db,
+            "SELECT c.status, c.offending FROM audit.checks c JOIN audit.runs r USING (run_id) \
+             WHERE c.model = 'dw.fact_sales' ORDER BY r.run_seq"
+        ),
+        vec![
+            vec!["warn".to_string(), "1".into()],
+            vec!["warn".to_string(), "1".into()]
+        ]
+    );
+}
+
 #[test]
 fn a_crash_between_build_and_publish_leaves_published_tables_as_they_were() {
     let p = pipeline("");

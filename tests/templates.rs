@@ -393,6 +393,7 @@ fn cases() -> Vec<Case> {
         }),
         case("next_run_seq", |_| NextRunSeq),
         case("read_watermarks", |_| ReadWatermarks),
+        case("read_passed_gates", |_| ReadPassedGates),
         case("recent_runs", |_| RecentRuns { limit: 20 }),
         // Finding the scope of an incremental run.
         case("changed_raw", |d| ChangedRaw {
@@ -620,6 +621,16 @@ fn cases() -> Vec<Case> {
                 d,
                 CheckSpec::Unique {
                     columns: strings(&["id", "prix_€"]),
+                    among: None,
+                },
+            )
+        }),
+        case("check_unique_among", |d| {
+            check(
+                d,
+                CheckSpec::Unique {
+                    columns: strings(&["id", "prix_€"]),
+                    among: Some(rel(d).stage),
                 },
             )
         }),

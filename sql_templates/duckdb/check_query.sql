@@ -3,9 +3,9 @@
 {%- when CheckSpec::NotNull with { columns } %}
 SELECT count(*) AS offending FROM {{ c.relation }} AS _r
 WHERE {% for col in columns %}{% if !loop.first %} OR {% endif %}_r.{{ q.id(col) }} IS NULL{% endfor %}
-{%- when CheckSpec::Unique with { columns } %}
+{%- when CheckSpec::Unique with { columns, among } %}
 SELECT coalesce(sum(_n), 0) AS offending FROM (
-    SELECT count(*) AS _n FROM {{ c.relation }} AS _r GROUP BY {% for col in columns %}{% if !loop.first %}, {% endif %}_r.{{ q.id(col) }}{% endfor %} HAVING count(*) > 1
+    SELECT count(*) AS _n FROM {{ c.relation }} AS _r{% if let Some(rows) = among %} WHERE EXISTS (SELECT 1 FROM {{ rows }} AS _a WHERE {% for col in columns %}{% if !loop.first %} AND {% endif %}_a.{{ q.id(col) }} IS NOT DISTINCT FROM _r.{{ q.id(col) }}{% endfor %}){% endif %} GROUP BY {% for col in columns %}{% if !loop.first %}, {% endif %}_r.{{ q.id(col) }}{% endfor %} HAVING count(*) > 1
 ) AS _dups
 {%- when CheckSpec::Relationships with { column, to, field } %}
 SELECT count(*) AS offending FROM {{ c.relation }} AS _r

@@ -88,6 +88,7 @@ statements! {
     PruneChanges => "common/prune_changes.sql", "common/prune_changes.sql", "common/prune_changes.sql";
     NextRunSeq => "common/next_run_seq.sql", "common/next_run_seq.sql", "common/next_run_seq.sql";
     ReadWatermarks => "common/read_watermarks.sql", "common/read_watermarks.sql", "common/read_watermarks.sql";
+    ReadPassedGates => "common/read_passed_gates.sql", "common/read_passed_gates.sql", "common/read_passed_gates.sql";
     WouldBe => "duckdb/would_be.sql", "snowflake/would_be.sql", "bigquery/would_be.sql";
     CountRows => "common/count_rows.sql", "common/count_rows.sql", "common/count_rows.sql";
     DropView => "common/drop_view.sql", "common/drop_view.sql", "common/drop_view.sql";

@@ -303,6 +303,9 @@ pub enum CheckSpec {
     },
     Unique {
         columns: Vec<String>,
+        /// Only the groups with a key among these rows (the rows a run
+        /// writes, when the rest passed this check at the last publish).
+        among: Option<String>,
     },
     Relationships {
         column: String,
@@ -354,6 +357,10 @@ pub struct PruneChanges {
 pub struct NextRunSeq;
 
 pub struct ReadWatermarks;
+
+/// (model, check name, check type) of the gates each model passed at its
+/// last publish.
+pub struct ReadPassedGates;
 
 /// Fragment: the model's rows as they would be after publishing the stage.
 pub struct WouldBe {

@@ -114,6 +114,9 @@ pub struct Engine<'a> {
     watermarks: BTreeMap<(String, String), String>,
     /// Models whose gate or build failed this run: their downstream is skipped.
     failed: BTreeSet<String>,
+    /// (model, check name, check type) of the gates each model passed at
+    /// its last publish.
+    passed: BTreeSet<(String, String, String)>,
 }
 
 /// The work one model does in this run, decided before anything is written.
@@ -145,6 +148,7 @@ impl<'a> Engine<'a> {
             run_seq: 0,
             watermarks: BTreeMap::new(),
             failed: BTreeSet::new(),
+            passed: BTreeSet::new(),
         }
     }
 
@@ -196,6 +200,18 @@ impl<'a> Engine<'a> {
         for r in rows.rows {
             if let [Value::Text(m), Value::Text(u), Value::Text(v)] = r.as_slice() {
                 self.watermarks.insert((m.clone(), u.clone()), v.clone());
+            }
+        }
+        let rows = self
+            .wh
+            .fetch(
+                "read the gates passed at each model's last publish",
+                &ReadPassedGates.render(d)[0],
+            )
+            .await?;
+        for r in rows.rows {
+            if let [Value::Text(m), Value::Text(c), Value::Text(t)] = r.as_slice() {
+                self.passed.insert((m.clone(), c.clone(), t.clone()));
             }
         }
         Ok(())
@@ -397,6 +413,7 @@ impl<'a> Engine<'a> {
                     target: None,
                     changed: None,
                 },
+                false,
             )
             .await?;
         let failed = gate_failed(&checks);
@@ -1046,7 +1063,11 @@ impl<'a> Engine<'a> {
             // count is read from the table as it would be.
             changed: (need_delta && !full && by_key(m)).then(|| n.delta.clone()),
         };
-        let checks = self.run_checks(m, &would_be, &n.stage, row_count).await?;
+        // An incremental publish leaves the rows outside its scope alone.
+        let incremental = kind != PublishKind::Replace;
+        let checks = self
+            .run_checks(m, &would_be, &n.stage, row_count, incremental)
+            .await?;
         let failed = gate_failed(&checks);
         report.checks = checks;
         if let Some(msg) = failed {
@@ -1242,13 +1263,28 @@ impl<'a> Engine<'a> {
         relation: &str,
         stage: &str,
         row_count: RowCountSides,
+        incremental: bool,
     ) -> Result<Vec<CheckReport>> {
         let mut out = Vec::new();
         for c in &m.checks {
+            let mut check = self.check_spec(m, c, &row_count);
+            let mut relation = relation;
+            if incremental && self.passed_before(m, c) {
+                // The rows this run leaves alone passed this check at the
+                // last publish, and a null or a duplicate needs a row
+                // written now: the rows written are checked (with the
+                // published rows sharing their keys, for unique), which
+                // counts the same offending rows as the whole table would.
+                match &mut check {
+                    CheckSpec::NotNull { .. } => relation = stage,
+                    CheckSpec::Unique { among, .. } => *among = Some(stage.to_string()),
+                    _ => {}
+                }
+            }
             let sql = CheckQuery {
                 relation: relation.to_string(),
                 stage: stage.to_string(),
-                check: self.check_spec(m, c, &row_count),
+                check,
             }
             .render(self.d());
             let offending = self
@@ -1278,6 +1314,16 @@ impl<'a> Engine<'a> {
         Ok(out)
     }
 
+    /// Whether `c` passed at `m`'s last publish, under a name that says
+    /// what it checks (a default name: a renamed or redefined check is
+    /// another check).
+    fn passed_before(&self, m: &Model, c: &Check) -> bool {
+        c.name == c.kind.default_name()
+            && self
+                .passed
+                .contains(&(m.id(), c.name.clone(), c.kind.type_name().into()))
+    }
+
     fn check_spec(&self, m: &Model, c: &Check, row_count: &RowCountSides) -> CheckSpec {
         match &c.kind {
             CheckKind::NotNull { columns } => CheckSpec::NotNull {
@@ -1285,6 +1331,7 @@ impl<'a> Engine<'a> {
             },
             CheckKind::Unique { columns } => CheckSpec::Unique {
                 columns: columns.clone(),
+                among: None,
             },
             CheckKind::Relationships { column, to, field } => {
                 let (s, t) = split_id(to);

@@ -163,6 +163,22 @@ impl CheckKind {
     }
 
     /// A readable threshold for audit rows and the result file.
+    /// The name a check gets when its header gives none.
+    pub fn default_name(&self) -> String {
+        match self {
+            CheckKind::NotNull { columns } | CheckKind::Unique { columns } => {
+                format!("{}({})", self.type_name(), columns.join(","))
+            }
+            CheckKind::Relationships { column, to, field } => {
+                format!("relationships({column}->{to}.{field})")
+            }
+            CheckKind::AcceptedValues { column, .. } | CheckKind::Freshness { column, .. } => {
+                format!("{}({column})", self.type_name())
+            }
+            CheckKind::RowCountDelta { .. } => "row_count_delta".into(),
+        }
+    }
+
     pub fn threshold(&self) -> Option<String> {
         match self {
             CheckKind::RowCountDelta { max_change } => Some(format!("max_change={max_change}")),
@@ -561,18 +577,7 @@ pub fn parse_model(
                 ),
             );
         }
-        let name = c.name.unwrap_or_else(|| match &kind {
-            CheckKind::NotNull { columns } | CheckKind::Unique { columns } => {
-                format!("{}({})", kind.type_name(), columns.join(","))
-            }
-            CheckKind::Relationships { column, to, field } => {
-                format!("relationships({column}->{to}.{field})")
-            }
-            CheckKind::AcceptedValues { column, .. } | CheckKind::Freshness { column, .. } => {
-                format!("{}({column})", kind.type_name())
-            }
-            CheckKind::RowCountDelta { .. } => "row_count_delta".into(),
-        });
+        let name = c.name.unwrap_or_else(|| kind.default_name());
         checks.push(Check {
             name,
             kind,
