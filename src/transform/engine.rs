@@ -510,7 +510,7 @@ impl<'a> Engine<'a> {
         }
         let scope_cols: Vec<String> = match (m.materialized, &m.partition_by) {
             (Materialization::PartitionOverwrite, Some(p)) if !by_key(m) => vec![p.clone()],
-            _ => m.unique_key.clone(),
+            _ => shared_via(m, &ups).unwrap_or_else(|| m.unique_key.clone()),
         };
         let refs = self.references_of(m, select)?;
         let lookback = m.lookback.unwrap_or(self.project.transform.lookback);
@@ -1449,6 +1449,31 @@ fn by_key(m: &Model) -> bool {
     m.materialized == Materialization::PartitionOverwrite
         && m.partition_by.is_some()
         && m.upstream.values().any(|v| v.grain)
+}
+
+/// The one column through which every upstream of an incremental model is
+/// read, when it is a part of a composite unique key: the model's rows with
+/// a value of it depend on the upstreams' rows with that value alone (what
+/// `via` declares), so a run rebuilds every row of each changed value and
+/// its scope is that column. Finding the changed values then takes the
+/// upstreams' changed rows alone; scoped by the whole key, the run would
+/// evaluate the SELECT over every row of those values just to list their
+/// keys (ods.shipment_milestones: all events of each changed shipment).
+fn shared_via(m: &Model, ups: &[String]) -> Option<Vec<String>> {
+    if m.materialized != Materialization::Incremental || m.unique_key.len() < 2 {
+        return None;
+    }
+    let mut column = None;
+    for up in ups {
+        let via = m.upstream.get(up).filter(|v| v.valid_at.is_none())?;
+        if column.is_some_and(|c| c != &via.column) {
+            return None;
+        }
+        column = Some(&via.column);
+    }
+    column
+        .filter(|c| m.unique_key.contains(c))
+        .map(|c| vec![c.clone()])
 }
 
 /// Where the row-count gate reads the previous and the changed partitions.
