@@ -117,6 +117,9 @@ pub struct Engine<'a> {
     /// (model, check name, check type) of the gates each model passed at
     /// its last publish.
     passed: BTreeSet<(String, String, String)>,
+    /// (schema, name) of relations found to exist: a run drops none of its
+    /// tables, views or change logs, so each is looked up until found once.
+    seen: std::sync::Mutex<BTreeSet<(String, String)>>,
 }
 
 /// The work one model does in this run, decided before anything is written.
@@ -149,6 +152,7 @@ impl<'a> Engine<'a> {
             watermarks: BTreeMap::new(),
             failed: BTreeSet::new(),
             passed: BTreeSet::new(),
+            seen: Default::default(),
         }
     }
 
@@ -310,6 +314,10 @@ impl<'a> Engine<'a> {
     }
 
     async fn exists(&self, schema: &str, name: &str) -> Result<bool> {
+        let key = (schema.to_string(), name.to_string());
+        if self.seen.lock().expect("not poisoned").contains(&key) {
+            return Ok(true);
+        }
         let sql = &RelationExists {
             schema: schema.into(),
             name: name.into(),
@@ -319,7 +327,11 @@ impl<'a> Engine<'a> {
             .wh
             .fetch(&format!("look up {schema}.{name}"), sql)
             .await?;
-        Ok(rows.scalar().and_then(Value::as_i64).unwrap_or(0) > 0)
+        let found = rows.scalar().and_then(Value::as_i64).unwrap_or(0) > 0;
+        if found {
+            self.seen.lock().expect("not poisoned").insert(key);
+        }
+        Ok(found)
     }
 
     async fn scalar_i64(&self, what: &str, sql: &str) -> Result<i64> {
