@@ -9,6 +9,7 @@
 pub mod lines;
 pub mod pii;
 pub mod prepare;
+pub mod record;
 pub mod scan;
 pub mod validate;
 pub mod workers;

@@ -13,11 +13,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use indexmap::IndexMap;
 use serde_json::value::RawValue;
 
 use super::lines::{Hashing, Lines, decoded};
 use super::pii::Tokenizer;
+use super::record::Record;
 use super::validate::{self, Field};
 use crate::config::{Format, Source};
 
@@ -222,13 +222,22 @@ struct Staged {
 }
 
 impl Staged {
-    /// Rejected lines go out as JSON Lines: `{"line":N,"reason":..,"raw_text":..}`.
     /// Notes a staged line of about `bytes` bytes (JSON escaping of rejected
     /// text can grow it up to six-fold, tokens replace values by 64 bytes).
     fn note(&mut self, bytes: usize) {
         self.longest = self.longest.max(bytes as u64);
     }
 
+    /// A JSON record goes out as `{"_line":N,"payload":{...}}`.
+    fn record(&mut self, line: u64, payload: &str) -> io::Result<()> {
+        self.row_count += 1;
+        self.note(payload.len() + 64);
+        write!(self.rows, "{{\"_line\":{line},\"payload\":")?;
+        self.rows.write_all(payload.as_bytes())?;
+        self.rows.write_all(b"}\n")
+    }
+
+    /// A rejected line goes out as `{"line":N,"reason":..,"raw_text":..}`.
     fn reject(&mut self, line: u64, raw_text: &str, reason: &str) -> io::Result<()> {
         self.reject_count += 1;
         self.note(raw_text.len() * 6 + reason.len() + 64);
@@ -276,7 +285,7 @@ impl Handler<'_> {
         if text.trim().is_empty() {
             return out.reject(n, text, validate::EMPTY_LINE);
         }
-        let mut obj: IndexMap<String, &RawValue> = match serde_json::from_str(text) {
+        let mut obj: Record = match serde_json::from_str(text) {
             Ok(_) if validate::has_lone_surrogate(text) => {
                 return out.reject(n, &self.scrub(text), validate::INVALID_JSON);
             }
@@ -290,49 +299,41 @@ impl Handler<'_> {
                 return out.reject(n, &self.scrub(text), reason);
             }
         };
-        let mut tokens: Vec<(usize, String)> = Vec::new();
+        let mut tokens: Vec<(&str, Box<RawValue>)> = Vec::new();
         if let Some(tok) = self.tokenizer {
             for field in &self.source.pii {
-                if let Some((i, _, raw)) = obj.get_full(field.as_str()) {
-                    match field_of(raw) {
-                        Field::Null => {}
-                        Field::Text(s) => tokens.push((i, tok.token(&s))),
-                        _ => tokens.push((i, tok.token(raw.get()))),
-                    }
+                if let Some(raw) = obj.get(field) {
+                    let token = match field_of(raw) {
+                        Field::Null => continue,
+                        Field::Text(s) => tok.token(&s),
+                        _ => tok.token(raw.get()),
+                    };
+                    // A hex token needs no escaping: quoting it is its JSON.
+                    let json = RawValue::from_string(format!("\"{token}\"")).expect("valid json");
+                    tokens.push((field, json));
                 }
             }
         }
-        let token_json: Vec<(usize, Box<RawValue>)> = tokens
-            .into_iter()
-            .map(|(i, t)| {
-                (
-                    i,
-                    RawValue::from_string(serde_json::to_string(&t).expect("a string serializes"))
-                        .expect("valid json"),
-                )
-            })
-            .collect();
-        for (i, raw) in &token_json {
-            if let Some((_, v)) = obj.get_index_mut(*i) {
-                *v = raw;
-            }
+        for (field, raw) in &tokens {
+            obj.set(field, raw);
         }
-        let reason = validate::check(self.source, |f| obj.get(f).map(|r| field_of(r)));
-        let payload: Cow<str> = if token_json.is_empty() {
-            Cow::Borrowed(text.trim())
+        let reason = validate::check(self.source, |f| obj.get(f).map(field_of));
+        // The record rewritten with its tokens goes to a buffer kept across
+        // lines, so a line costs no allocation for it.
+        let mut buf = std::mem::take(&mut out.scratch);
+        let payload = if tokens.is_empty() {
+            text.trim()
         } else {
-            Cow::Owned(serialize(&obj, &mut out.scratch))
+            buf.clear();
+            obj.write_to(&mut buf);
+            buf.as_str()
         };
-        match reason {
-            Some(reason) => out.reject(n, &self.scrub(&payload), &reason),
-            None => {
-                out.row_count += 1;
-                out.note(payload.len() + 64);
-                write!(out.rows, "{{\"_line\":{n},\"payload\":")?;
-                out.rows.write_all(payload.as_bytes())?;
-                out.rows.write_all(b"}\n")
-            }
-        }
+        let written = match reason {
+            Some(reason) => out.reject(n, &self.scrub(payload), &reason),
+            None => out.record(n, payload),
+        };
+        out.scratch = buf;
+        written
     }
 
     fn csv(&self, lines: &mut Lines<impl io::BufRead>, out: &mut Staged) -> io::Result<()> {
@@ -568,21 +569,6 @@ fn field_of(raw: &RawValue) -> Field<'_> {
         Some(b'[' | b'{') => Field::Nested,
         _ => Field::Number(t),
     }
-}
-
-fn serialize(obj: &IndexMap<String, &RawValue>, buf: &mut String) -> String {
-    buf.clear();
-    buf.push('{');
-    for (i, (k, v)) in obj.iter().enumerate() {
-        if i > 0 {
-            buf.push(',');
-        }
-        buf.push_str(&serde_json::to_string(k).expect("a string serializes"));
-        buf.push(':');
-        buf.push_str(v.get());
-    }
-    buf.push('}');
-    buf.clone()
 }
 
 /// Parquet rows land like JSON records; `_line` is the 1-based row number.
