@@ -153,6 +153,16 @@ impl Pipeline {
         )
     }
 
+    /// Runs and asserts the run succeeded.
+    fn run_ok(&self) {
+        let out = self.run();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     fn published(&self) -> Vec<Vec<Vec<String>>> {
         ["dw.fact_sales", "mart.sales_daily", "dw.dim_region"]
             .iter()
@@ -338,23 +348,13 @@ fn row_count_delta_of_a_build_by_key_counts_the_whole_partition() {
         true,
     );
     p.arrive("sales", "2026-01-01", &day1());
-    let out = p.run();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    p.run_ok();
     p.arrive(
         "sales",
         "2026-01-02",
         "id,receipt_no,region,amount,sold_at,status\ns1,R1,EU,11.00,2026-01-01T10:00:00Z,paid\n",
     );
-    let out = p.run();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    p.run_ok();
     assert_eq!(
         query(
             &p.db,
@@ -411,12 +411,7 @@ fn a_warn_only_check_publishes_and_records_the_warning() {
         "[[checks]]\ntype = \"accepted_values\"\ncolumn = \"status\"\nvalues = [\"paid\"]\nseverity = \"warn\"",
     );
     p.arrive("sales", "2026-01-01", &day1());
-    let out = p.run();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    p.run_ok();
     assert_eq!(
         scalar(
             &p.db,
@@ -445,12 +440,7 @@ fn a_gate_the_table_did_not_pass_is_checked_on_the_whole_table_again() {
         "2026-01-01",
         &format!("{}s9,R9,EU,,2026-01-01T12:00:00Z,paid\n", day1()),
     );
-    let out = p.run();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    p.run_ok();
     // Day 2 writes one clean row into another partition; the null of day 1
     // is still published, and still counted.
     p.arrive(
@@ -458,12 +448,7 @@ fn a_gate_the_table_did_not_pass_is_checked_on_the_whole_table_again() {
         "2026-01-02",
         "id,receipt_no,region,amount,sold_at,status\ns10,R10,EU,5.00,2026-01-03T10:00:00Z,paid\n",
     );
-    let out = p.run();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    p.run_ok();
     assert_eq!(
         query(
             &p.db,
