@@ -307,15 +307,18 @@ fn accepted_values_gate_blocks_publishing() {
     );
 }
 
+/// 2026-01-01 held 2 rows; 7 more would make it 9: more than 1 + 2.0 times 2.
+fn seven_more_sales_on_day1() -> String {
+    (5..12)
+        .map(|i| format!("s{i},R{i},EU,1.00,2026-01-01T12:00:00Z,paid\n"))
+        .collect()
+}
+
 #[test]
 fn row_count_delta_gate_blocks_publishing() {
-    // 2026-01-01 held 2 rows; 7 more would make it 9: more than 1 + 2.0 times 2.
-    let bad: String = (5..12)
-        .map(|i| format!("s{i},R{i},EU,1.00,2026-01-01T12:00:00Z,paid\n"))
-        .collect();
     assert_gate_blocks(
         "[[checks]]\ntype = \"row_count_delta\"\nmax_change = 2.0",
-        &bad,
+        &seven_more_sales_on_day1(),
         "row_count_delta",
         1,
     );
@@ -325,15 +328,12 @@ fn row_count_delta_gate_blocks_publishing() {
 fn row_count_delta_gate_blocks_a_build_by_key() {
     // As above, on a model built by key: the stage holds the 7 new rows
     // only, and the partition's new count (9) is read as it would be.
-    let bad: String = (5..12)
-        .map(|i| format!("s{i},R{i},EU,1.00,2026-01-01T12:00:00Z,paid\n"))
-        .collect();
     assert_gate_blocks_in(
         pipeline_with(
             "[[checks]]\ntype = \"row_count_delta\"\nmax_change = 2.0",
             true,
         ),
-        &bad,
+        &seven_more_sales_on_day1(),
         "row_count_delta",
         1,
     );
