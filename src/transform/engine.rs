@@ -421,10 +421,7 @@ impl<'a> Engine<'a> {
                 m,
                 &n.view_stage,
                 &n.view_stage,
-                RowCountSides {
-                    target: None,
-                    changed: None,
-                },
+                RowCountSides::default(),
                 false,
             )
             .await?;
@@ -1489,6 +1486,7 @@ fn shared_via(m: &Model, ups: &[String]) -> Option<Vec<String>> {
 }
 
 /// Where the row-count gate reads the previous and the changed partitions.
+#[derive(Default)]
 struct RowCountSides {
     /// The published table, when there is one.
     target: Option<String>,

@@ -162,7 +162,6 @@ impl CheckKind {
         }
     }
 
-    /// A readable threshold for audit rows and the result file.
     /// The name a check gets when its header gives none.
     pub fn default_name(&self) -> String {
         match self {
@@ -179,6 +178,7 @@ impl CheckKind {
         }
     }
 
+    /// A readable threshold for audit rows and the result file.
     pub fn threshold(&self) -> Option<String> {
         match self {
             CheckKind::RowCountDelta { max_change } => Some(format!("max_change={max_change}")),
