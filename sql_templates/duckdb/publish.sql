@@ -8,8 +8,7 @@ CREATE TABLE {{ c.target }} AS SELECT {{ q.ids(c.columns) }} FROM {{ c.stage }}
 CREATE OR REPLACE TABLE {{ c.target }} AS SELECT {{ q.ids(c.columns) }} FROM {{ c.stage }}
 {%- when PublishKind::Merge %}
 {#- MERGE by key: drop the published versions of changed keys, insert their new rows. -#}
-DELETE FROM {{ c.target }} AS _t
-WHERE EXISTS (SELECT 1 FROM {{ c.delta }} AS _d WHERE {% for k in c.keys %}{% if !loop.first %} AND {% endif %}_d.{{ q.id(k) }} IS NOT DISTINCT FROM _t.{{ q.id(k) }}{% endfor %})
+{%- call m::delete_matching(q, c.target, c.delta, c.keys, c.scope, false) %}{% endcall %}
 ;
 INSERT INTO {{ c.target }} ({{ q.ids(c.columns) }})
 SELECT {{ q.ids(c.columns) }} FROM {{ c.delta }} WHERE _pd_side = 'new'
@@ -20,8 +19,7 @@ SELECT {{ q.ids(c.columns) }} FROM {{ c.delta }} WHERE _pd_side = 'new'
     those keys. Every other row of those partitions is the same in both, and
     rewriting it (most of the partition, on an ordinary day) would cost the
     write and the checkpoint for nothing. -#}
-DELETE FROM {{ c.target }} AS _t WHERE {% call m::scope_match(q, "_t", c.scope) %}{% endcall %}
-  AND EXISTS (SELECT 1 FROM {{ c.delta }} AS _d WHERE {% for k in c.keys %}{% if !loop.first %} AND {% endif %}_d.{{ q.id(k) }} IS NOT DISTINCT FROM _t.{{ q.id(k) }}{% endfor %})
+{%- call m::delete_matching(q, c.target, c.delta, c.keys, c.scope, true) %}{% endcall %}
 ;
 INSERT INTO {{ c.target }} ({{ q.ids(c.columns) }})
 SELECT {{ q.ids(c.columns) }} FROM {{ c.stage }} AS _s

@@ -66,7 +66,7 @@ statements! {
     KeysVia => "common/keys_via.sql", "common/keys_via.sql", "common/keys_via.sql";
     KeysOfRows => "common/keys_of_rows.sql", "common/keys_of_rows.sql", "common/keys_of_rows.sql";
     KeysViaValidAt => "common/keys_via_valid_at.sql", "common/keys_via_valid_at.sql", "bigquery/keys_via_valid_at.sql";
-    RestrictedRead => "common/restricted_read.sql", "common/restricted_read.sql", "bigquery/restricted_read.sql";
+    RestrictedRead => "duckdb/restricted_read.sql", "common/restricted_read.sql", "bigquery/restricted_read.sql";
     PartitionsOfKeys => "common/partitions_of_keys.sql", "common/partitions_of_keys.sql", "bigquery/partitions_of_keys.sql";
     BuildStage => "duckdb/build_stage.sql", "snowflake/build_stage.sql", "bigquery/build_stage.sql";
     BuildScd2Stage => "duckdb/build_scd2_stage.sql", "snowflake/build_scd2_stage.sql", "bigquery/build_scd2_stage.sql";
