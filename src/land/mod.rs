@@ -148,13 +148,31 @@ pub async fn land(
     }
     let staging = staging_dir(project, &run.run_id)?;
 
-    let total_bytes: u64 = scan
-        .jobs
-        .iter()
-        .filter_map(|j| std::fs::metadata(&j.path).ok())
-        .map(|m| m.len())
-        .sum();
+    // A file the ledger recorded under its name, size and modification time
+    // is skipped here: sent through the preparing threads, each one cost
+    // thread hand-overs for a stat, 0.15 s of a day's run at 299 days of
+    // landing zone.
+    let mut jobs = Vec::with_capacity(scan.jobs.len());
+    let (mut total_bytes, mut skipped_bytes) = (0, 0);
+    for job in scan.jobs {
+        let stat = std::fs::metadata(&job.path).ok().map(|m| Stat::of(&m));
+        let bytes = stat.map_or(0, |s| s.bytes);
+        total_bytes += bytes;
+        if let Some(stat) = stat
+            && let Some(ks) = known.get(&job.rel)
+            && prepare::unchanged(ks, stat).is_some()
+        {
+            tracing::debug!(file = %job.rel, "skipped: landed before");
+            let counts = report.sources.entry(job.source).or_default();
+            counts.files_skipped += 1;
+            report.files_skipped += 1;
+            skipped_bytes += bytes;
+            continue;
+        }
+        jobs.push(job);
+    }
     let bar = progress.bar("landing", total_bytes);
+    bar.inc(skipped_bytes);
 
     // Files are prepared on every core, up to PREPARED_AHEAD files ahead of
     // the batch being built, and handed over in the scan's order (which
@@ -163,7 +181,7 @@ pub async fn land(
     // disk.
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
     let mut rx = workers::in_order(
-        scan.jobs,
+        jobs,
         threads,
         PREPARED_AHEAD,
         Arc::new(project.sources.clone()),

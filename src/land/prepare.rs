@@ -162,6 +162,13 @@ pub fn prepare(
     })
 }
 
+/// The ledger's record of a file it knows under this name whose size and
+/// modification time are still as recorded (see [`checksum_only`]).
+pub fn unchanged(known: &[Known], stat: Stat) -> Option<&Known> {
+    stat.modified_ns?;
+    known.iter().find(|k| k.stat == Some(stat))
+}
+
 /// Only the checksum of a file whose name the ledger knows: a recorded one
 /// when the file's size and modification time are as recorded with it (the
 /// same trust `make` and `rsync` put in them: rewriting a file changes its
@@ -185,9 +192,7 @@ pub fn checksum_only(job: &FileJob, known: &[Known]) -> Result<Prepared, FileErr
     let stat = std::fs::metadata(&job.path)
         .map(|m| Stat::of(&m))
         .map_err(|e| fail(format!("cannot open: {e}")))?;
-    if stat.modified_ns.is_some()
-        && let Some(k) = known.iter().find(|k| k.stat == Some(stat))
-    {
+    if let Some(k) = unchanged(known, stat) {
         return Ok(known_only(k.checksum.clone(), stat));
     }
     let file = File::open(&job.path).map_err(|e| fail(format!("cannot open: {e}")))?;
