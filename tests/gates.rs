@@ -33,6 +33,11 @@ types = { amount = "decimal", sold_at = "timestamp" }
 name = "regions"
 format = "csv"
 columns = ["region"]
+
+[[sources]]
+name = "region_status"
+format = "csv"
+columns = ["region", "status"]
 "#;
 
 const ODS: &str = r#"/* pushdown
@@ -85,6 +90,52 @@ struct Pipeline {
 
 fn pipeline(checks: &str) -> Pipeline {
     pipeline_with(checks, false)
+}
+
+/// The regions open now: a region closed later leaves the table.
+const OPEN_REGIONS: &str = r#"/* pushdown
+materialized = "table"
+*/
+SELECT region FROM raw.region_status
+QUALIFY row_number() OVER (PARTITION BY region ORDER BY _ingested_at DESC, _line DESC) = 1
+    AND status = 'open'
+"#;
+
+/// Reads the region table for something else than a sale's region (every
+/// sale carries the home region), so closing a region rebuilds none of
+/// its sales: only the gate can notice them.
+const FACT_WITH_HOME: &str = r#"/* pushdown
+materialized = "incremental"
+unique_key = ["id"]
+
+[[checks]]
+type = "relationships"
+column = "region"
+to = "dw.dim_region"
+field = "region"
+*/
+SELECT s.id, s.region, s.amount, home.region AS home_region
+FROM ods.sales_current AS s
+JOIN dw.dim_region AS home ON home.region = 'EU'
+"#;
+
+/// dw.fact_sales reads dw.dim_region (open regions) and gates its
+/// `region` on it.
+fn pipeline_reading_the_parent() -> Pipeline {
+    let p = pipeline("");
+    for (file, text) in [
+        ("models/dw/dim_region.sql", OPEN_REGIONS),
+        ("models/dw/fact_sales.sql", FACT_WITH_HOME),
+    ] {
+        std::fs::write(p.project.join(file), text).unwrap();
+    }
+    std::fs::remove_file(p.project.join("models/mart/sales_daily.sql")).unwrap();
+    p.arrive(
+        "region_status",
+        "2026-01-01",
+        "region,status\nEU,open\nUS,open\n",
+    );
+    p
 }
 
 /// With `grain`, dw.fact_sales is built by key: a run rebuilds the changed
@@ -295,6 +346,42 @@ fn relationships_gate_blocks_publishing() {
         "relationships(region->dw.dim_region.region)",
         1,
     );
+}
+
+/// The gate checks the rows a run writes, and the published rows whose
+/// parent key the parent lost since the last publish: together what the
+/// whole table would show.
+#[test]
+fn relationships_gate_sees_new_orphans_and_rows_orphaned_by_the_parent() {
+    let gate =
+        "model dw.fact_sales: check `relationships(region->dw.dim_region.region)` failed with";
+    let p = pipeline_reading_the_parent();
+    p.arrive("sales", "2026-01-01", &day1());
+    p.run_ok();
+    // A new sale in a region that does not exist.
+    p.arrive(
+        "sales",
+        "2026-01-02",
+        "id,receipt_no,region,amount,sold_at,status\ns5,R5,MARS,5.00,2026-01-02T10:00:00Z,paid\n",
+    );
+    let out = p.run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{gate} 1 offending")), "{err}");
+
+    let p = pipeline_reading_the_parent();
+    p.arrive("sales", "2026-01-01", &day1());
+    p.run_ok();
+    // US closes: its two published sales are orphans, although this run
+    // rebuilds only the new EU sale.
+    p.arrive("region_status", "2026-01-02", "region,status\nUS,closed\n");
+    p.arrive(
+        "sales",
+        "2026-01-02",
+        "id,receipt_no,region,amount,sold_at,status\ns5,R5,EU,5.00,2026-01-02T10:00:00Z,paid\n",
+    );
+    let out = p.run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{gate} 2 offending")), "{err}");
 }
 
 #[test]

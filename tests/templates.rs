@@ -641,6 +641,22 @@ fn cases() -> Vec<Case> {
                     column: "a \"quoted\" col".into(),
                     to: Q::new(d).table(SCHEMA, "customers"),
                     field: "select".into(),
+                    among: None,
+                },
+            )
+        }),
+        case("check_relationships_written", |d| {
+            check(
+                d,
+                CheckSpec::Relationships {
+                    column: "a \"quoted\" col".into(),
+                    to: Q::new(d).table(SCHEMA, "customers"),
+                    field: "select".into(),
+                    among: Some(Lost::Since(format!(
+                        "(SELECT * FROM {} WHERE {} > 41)",
+                        Q::new(d).table("_pushdown", "my schema__customers__changes"),
+                        Q::new(d).id("_pd_seq")
+                    ))),
                 },
             )
         }),

@@ -1287,6 +1287,13 @@ impl<'a> Engine<'a> {
                 match &mut check {
                     CheckSpec::NotNull { .. } => relation = stage,
                     CheckSpec::Unique { among, .. } => *among = Some(stage.to_string()),
+                    // An orphan needs a row written now, or a parent key
+                    // lost since the last publish.
+                    CheckSpec::Relationships { among, .. } => {
+                        if let CheckKind::Relationships { to, .. } = &c.kind {
+                            *among = self.lost_since(m, to).await?;
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -1323,6 +1330,37 @@ impl<'a> Engine<'a> {
         Ok(out)
     }
 
+    /// The keys parent model `to` may have lost since `m` last published
+    /// (read from its change log past `m`'s mark on it), or `None` when
+    /// that cannot be known: `to` is not a model `m` reads, or a view.
+    async fn lost_since(&self, m: &Model, to: &str) -> Result<Option<Lost>> {
+        let Some(mark) = self.watermarks.get(&(m.id(), to.to_string())) else {
+            return Ok(None);
+        };
+        let Some(upm) = self.dag.model(to) else {
+            return Ok(None);
+        };
+        if upm.materialized == Materialization::View {
+            return Ok(None);
+        }
+        let (s, t) = split_id(to);
+        if !self
+            .exists("_pushdown", &format!("{s}__{t}__changes"))
+            .await?
+        {
+            // Never logged a change for its readers (see `plan`).
+            return Ok(Some(Lost::None));
+        }
+        Ok(Some(Lost::Since(
+            ChangedModel {
+                changes: Names::of(&self.q, upm).changes,
+                since_seq: mark.parse().unwrap_or(0),
+            }
+            .render(self.d())
+            .join("\n"),
+        )))
+    }
+
     /// Whether `c` passed at `m`'s last publish, under a name that says
     /// what it checks (a default name: a renamed or redefined check is
     /// another check).
@@ -1348,6 +1386,7 @@ impl<'a> Engine<'a> {
                     column: column.clone(),
                     to: self.q.table(s, t),
                     field: field.clone(),
+                    among: None,
                 }
             }
             CheckKind::AcceptedValues { column, values } => CheckSpec::AcceptedValues {
