@@ -348,9 +348,9 @@ fn relationships_gate_blocks_publishing() {
     );
 }
 
-/// The gate checks the rows a run writes, and the published rows whose
-/// parent key the parent lost since the last publish: together what the
-/// whole table would show.
+/// The gate checks the rows a run writes while the parent removed no key
+/// since the last publish, and the whole table once it did: either way
+/// what the whole table would show.
 #[test]
 fn relationships_gate_sees_new_orphans_and_rows_orphaned_by_the_parent() {
     let gate =

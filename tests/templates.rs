@@ -410,6 +410,10 @@ fn cases() -> Vec<Case> {
             changes: rel(d).changes,
             since_seq: 41,
         }),
+        case("lost_values", |d| LostValues {
+            changed: changed(d),
+            field: "select".into(),
+        }),
         case("keys_from_changed", |d| KeysFromChanged {
             column: "select".into(),
             upstream_column: "prix_€".into(),
@@ -641,22 +645,6 @@ fn cases() -> Vec<Case> {
                     column: "a \"quoted\" col".into(),
                     to: Q::new(d).table(SCHEMA, "customers"),
                     field: "select".into(),
-                    among: None,
-                },
-            )
-        }),
-        case("check_relationships_written", |d| {
-            check(
-                d,
-                CheckSpec::Relationships {
-                    column: "a \"quoted\" col".into(),
-                    to: Q::new(d).table(SCHEMA, "customers"),
-                    field: "select".into(),
-                    among: Some(Lost::Since(format!(
-                        "(SELECT * FROM {} WHERE {} > 41)",
-                        Q::new(d).table("_pushdown", "my schema__customers__changes"),
-                        Q::new(d).id("_pd_seq")
-                    ))),
                 },
             )
         }),

@@ -7,15 +7,9 @@ WHERE {% for col in columns %}{% if !loop.first %} OR {% endif %}_r.{{ q.id(col)
 SELECT coalesce(sum(_n), 0) AS offending FROM (
     SELECT count(*) AS _n FROM {{ c.relation }} AS _r{% if let Some(rows) = among %} WHERE EXISTS (SELECT 1 FROM {{ rows }} AS _a WHERE {% for col in columns %}{% if !loop.first %} AND {% endif %}_a.{{ q.id(col) }} IS NOT DISTINCT FROM _r.{{ q.id(col) }}{% endfor %}){% endif %} GROUP BY {% for col in columns %}{% if !loop.first %}, {% endif %}_r.{{ q.id(col) }}{% endfor %} HAVING count(*) > 1
 ) AS _dups
-{%- when CheckSpec::Relationships with { column, to, field, among } %}
+{%- when CheckSpec::Relationships with { column, to, field } %}
 SELECT count(*) AS offending FROM {{ c.relation }} AS _r
 WHERE _r.{{ q.id(column) }} IS NOT NULL
-{%- if let Some(lost) = among %}
-  AND _r.{{ q.id(column) }} IN (SELECT _s.{{ q.id(column) }} FROM {{ c.stage }} AS _s
-{%- if let Lost::Since(changes) = lost %}
-    UNION ALL SELECT _l.{{ q.id(field) }} FROM {{ changes }} AS _l WHERE _l.{{ q.id("_pd_side") }} = 'old'
-{%- endif %})
-{%- endif %}
   AND NOT EXISTS (SELECT 1 FROM {{ to }} AS _p WHERE _p.{{ q.id(field) }} = _r.{{ q.id(column) }})
 {%- when CheckSpec::AcceptedValues with { column, values } %}
 SELECT count(*) AS offending FROM {{ c.relation }} AS _r

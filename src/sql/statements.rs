@@ -61,6 +61,7 @@ statements! {
     MaxValue => "duckdb/max_value.sql", "snowflake/max_value.sql", "bigquery/max_value.sql";
     ChangedRaw => "common/changed_raw.sql", "common/changed_raw.sql", "common/changed_raw.sql";
     ChangedModel => "common/changed_model.sql", "common/changed_model.sql", "common/changed_model.sql";
+    LostValues => "common/lost_values.sql", "common/lost_values.sql", "common/lost_values.sql";
     CreateKeys => "common/create_keys.sql", "common/create_keys.sql", "common/create_keys.sql";
     KeysFromChanged => "common/keys_from_changed.sql", "common/keys_from_changed.sql", "common/keys_from_changed.sql";
     KeysVia => "common/keys_via.sql", "common/keys_via.sql", "common/keys_via.sql";

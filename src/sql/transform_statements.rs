@@ -295,13 +295,12 @@ pub struct InsertCheckAudit {
     pub at: NaiveDateTime,
 }
 
-/// The values a parent may have lost since a reader's last publish: none
-/// when it logged no change, else the field's values on the old side of its
-/// change log since then (a superset: a key deleted, or changed and kept).
-#[derive(Debug, Clone)]
-pub enum Lost {
-    None,
-    Since(String),
+/// One row: how many values of `field` a parent model's changes since a
+/// reader's mark removed for good (see the template).
+pub struct LostValues {
+    /// The parent's change log past the mark ([`ChangedModel`]).
+    pub changed: String,
+    pub field: String,
 }
 
 /// What a gate counts. Each yields one row with the offending count.
@@ -320,10 +319,6 @@ pub enum CheckSpec {
         column: String,
         to: String,
         field: String,
-        /// Only the rows whose value is among the staged rows' values or
-        /// the values `to` may have lost (when the rest passed this check
-        /// at the last publish).
-        among: Option<Lost>,
     },
     AcceptedValues {
         column: String,

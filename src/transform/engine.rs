@@ -1288,10 +1288,13 @@ impl<'a> Engine<'a> {
                     CheckSpec::NotNull { .. } => relation = stage,
                     CheckSpec::Unique { among, .. } => *among = Some(stage.to_string()),
                     // An orphan needs a row written now, or a parent key
-                    // lost since the last publish.
-                    CheckSpec::Relationships { among, .. } => {
-                        if let CheckKind::Relationships { to, .. } = &c.kind {
-                            *among = self.lost_since(m, to).await?;
+                    // lost since the last publish: while the parent lost
+                    // none, the rows written are checked.
+                    CheckSpec::Relationships { .. } => {
+                        if let CheckKind::Relationships { to, field, .. } = &c.kind
+                            && self.lost_nothing(m, to, field).await?
+                        {
+                            relation = stage;
                         }
                     }
                     _ => {}
@@ -1330,18 +1333,18 @@ impl<'a> Engine<'a> {
         Ok(out)
     }
 
-    /// The keys parent model `to` may have lost since `m` last published
-    /// (read from its change log past `m`'s mark on it), or `None` when
-    /// that cannot be known: `to` is not a model `m` reads, or a view.
-    async fn lost_since(&self, m: &Model, to: &str) -> Result<Option<Lost>> {
+    /// Whether parent model `to` removed no value of `field` since `m` last
+    /// published (read from its change log past `m`'s mark on it). False
+    /// when that cannot be known: `to` is not a model `m` reads, or a view.
+    async fn lost_nothing(&self, m: &Model, to: &str, field: &str) -> Result<bool> {
         let Some(mark) = self.watermarks.get(&(m.id(), to.to_string())) else {
-            return Ok(None);
+            return Ok(false);
         };
         let Some(upm) = self.dag.model(to) else {
-            return Ok(None);
+            return Ok(false);
         };
         if upm.materialized == Materialization::View {
-            return Ok(None);
+            return Ok(false);
         }
         let (s, t) = split_id(to);
         if !self
@@ -1349,16 +1352,23 @@ impl<'a> Engine<'a> {
             .await?
         {
             // Never logged a change for its readers (see `plan`).
-            return Ok(Some(Lost::None));
+            return Ok(true);
         }
-        Ok(Some(Lost::Since(
-            ChangedModel {
-                changes: Names::of(&self.q, upm).changes,
-                since_seq: mark.parse().unwrap_or(0),
-            }
-            .render(self.d())
-            .join("\n"),
-        )))
+        let changed = ChangedModel {
+            changes: Names::of(&self.q, upm).changes,
+            since_seq: mark.parse().unwrap_or(0),
+        }
+        .render(self.d())
+        .join("\n");
+        let sql = &LostValues {
+            changed,
+            field: field.to_string(),
+        }
+        .render(self.d())[0];
+        let lost = self
+            .scalar_i64(&self.what(m, &format!("look for values {to} lost")), sql)
+            .await?;
+        Ok(lost == 0)
     }
 
     /// Whether `c` passed at `m`'s last publish, under a name that says
@@ -1386,7 +1396,6 @@ impl<'a> Engine<'a> {
                     column: column.clone(),
                     to: self.q.table(s, t),
                     field: field.clone(),
-                    among: None,
                 }
             }
             CheckKind::AcceptedValues { column, values } => CheckSpec::AcceptedValues {
