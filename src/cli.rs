@@ -531,6 +531,7 @@ fn finish(
         finished_at: now.and_utc().to_rfc3339(),
         duration_seconds: (now - run.started_at).as_seconds_f64(),
         warehouse_seconds: crate::warehouse::warehouse_seconds(),
+        peak_heap_bytes: crate::heap::peak_bytes(),
         error: error.map(RunError::from),
         land,
         transform,

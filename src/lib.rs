@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod failpoint;
+pub mod heap;
 pub mod init;
 pub mod land;
 pub mod lease;

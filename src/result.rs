@@ -34,6 +34,10 @@ pub struct RunResult {
     /// Of `duration_seconds`, the time spent waiting on the warehouse
     /// (statements and loads); the rest is pushdown's own work.
     pub warehouse_seconds: f64,
+    /// The most memory pushdown's own code held at once, in bytes, when
+    /// built with `heap-stats`: an embedded warehouse's memory is not in it
+    /// (see `src/heap.rs`).
+    pub peak_heap_bytes: Option<u64>,
     pub error: Option<RunError>,
     pub land: Option<LandReport>,
     pub transform: Option<TransformReport>,

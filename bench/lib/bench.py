@@ -50,6 +50,8 @@ def median(xs):
 class Runner:
     def __init__(self, bin_dir: Path, work: Path, lib_dir: str):
         self.pushdown = bin_dir / "pushdown"
+        # Built with `heap-stats` (bench/run): reports pushdown's own heap.
+        self.pushdown_heap = bin_dir / "pushdown-heap"
         self.gen = bin_dir / "ecommerce-gen"
         self.work = work
         self.lib_dir = lib_dir
@@ -89,7 +91,7 @@ class Runner:
         return out
 
     def pushdown_cmd(self, project: Path, landing: Path, db: Path, args: list[str],
-                     label: str) -> dict:
+                     label: str, binary: Path | None = None) -> dict:
         result = self.work / "logs" / f"result-{self.n + 1:04d}.json"
         env = {
             "PUSHDOWN_LANDING_DIR": str(landing),
@@ -98,7 +100,7 @@ class Runner:
             "PUSHDOWN_LOG": os.environ.get("BENCH_PUSHDOWN_LOG", "warn"),
             "LD_LIBRARY_PATH": self.lib_dir,
         }
-        m = self.measure([str(self.pushdown)] + args + ["--project", str(project),
+        m = self.measure([str(binary or self.pushdown)] + args + ["--project", str(project),
                          "--result-file", str(result)], env, label)
         m["result"] = None
         if result.exists():
@@ -106,6 +108,7 @@ class Runner:
             m["result"] = r
             m["duration"] = r.get("duration_seconds")
             m["warehouse"] = r.get("warehouse_seconds")
+            m["heap_mb"] = (r.get("peak_heap_bytes") or 0) / 2**20 or None
             if r.get("status") != "success":
                 self.failures.append(f"{label}: status {r.get('status')}: {r.get('error')}")
                 log(f"FAILED {label}: {r.get('error')}")
@@ -285,6 +288,15 @@ def scenario_landing(r: Runner, project: Path, landing: Path, scale: int, reps: 
             m.pop("stdout", None)
             s[who] = m
         samples.append(s)
+    heap = None
+    if r.pushdown_heap.exists():
+        # Outside the timed samples: the counting allocator costs CPU.
+        db = r.work / "db" / f"land-heap-{scale}x.duckdb"
+        rm_db(db)
+        log(f"landing {scale}x: pushdown's own heap (heap-stats build)")
+        heap = r.pushdown_cmd(project, landing, db, ["land"], f"land {scale}x heap",
+                              binary=r.pushdown_heap).get("heap_mb")
+        rm_db(db)
     pw = median([s["pushdown"]["wall"] for s in samples])
     nw = median([s["native"]["wall"] for s in samples])
     peer = {}
@@ -300,6 +312,7 @@ def scenario_landing(r: Runner, project: Path, landing: Path, scale: int, reps: 
         "pushdown_warehouse": median([s["pushdown"].get("warehouse") for s in samples]),
         "pushdown_duration": median([s["pushdown"].get("duration") for s in samples]),
         "pushdown_rss": max(s["pushdown"]["rss_mb"] for s in samples),
+        "pushdown_heap": heap,
         "native_rss": max(s["native"]["rss_mb"] for s in samples),
         "rows": samples[0]["pushdown"].get("rows"),
         "rejects": samples[0]["pushdown"].get("rejects"),
@@ -710,7 +723,12 @@ def report(res: dict) -> str:
         L.append("ratio = pushdown throughput / native throughput = native wall / pushdown wall. "
                  "Native = one `CREATE TABLE AS SELECT * FROM read_json(...)` / `read_csv(..., all_varchar)` "
                  "per source with `ignore_errors`, no hashing, validation, tokenizing, rejects, ledger or "
-                 "de-duplication. Peak RSS = the whole process (pushdown embeds DuckDB).\n")
+                 "de-duplication. Peak RSS = the whole process (pushdown embeds DuckDB).")
+        heaps = [(x["scale"], x.get("pushdown_heap")) for x in res["landing"] if x.get("pushdown_heap")]
+        if heaps:
+            L.append("pushdown's own heap at its peak, without DuckDB's memory (a `heap-stats` build, "
+                     "one extra untimed run): " + ", ".join(f"{k}x {h:.1f} MB" for k, h in heaps) + ".")
+        L.append("")
 
     if res.get("pipeline"):
         L.append("## 2. Pipeline: full refresh, then one incremental day\n")
