@@ -353,35 +353,33 @@ fn relationships_gate_blocks_publishing() {
 /// what the whole table would show.
 #[test]
 fn relationships_gate_sees_new_orphans_and_rows_orphaned_by_the_parent() {
-    let gate =
-        "model dw.fact_sales: check `relationships(region->dw.dim_region.region)` failed with";
-    let p = pipeline_reading_the_parent();
-    p.arrive("sales", "2026-01-01", &day1());
-    p.run_ok();
+    // Day 1 passes; day 2 lands `regions` (if any) and one sale in `region`,
+    // and the gate finds `offending` orphans.
+    let day2 = |regions: Option<&str>, region: &str, offending: u64| {
+        let p = pipeline_reading_the_parent();
+        p.arrive("sales", "2026-01-01", &day1());
+        p.run_ok();
+        if let Some(text) = regions {
+            p.arrive("region_status", "2026-01-02", text);
+        }
+        p.arrive(
+            "sales",
+            "2026-01-02",
+            &format!(
+                "id,receipt_no,region,amount,sold_at,status\ns5,R5,{region},5.00,2026-01-02T10:00:00Z,paid\n"
+            ),
+        );
+        let err = String::from_utf8_lossy(&p.run().stderr).into_owned();
+        let gate = format!(
+            "model dw.fact_sales: check `relationships(region->dw.dim_region.region)` failed with {offending} offending"
+        );
+        assert!(err.contains(&gate), "{err}");
+    };
     // A new sale in a region that does not exist.
-    p.arrive(
-        "sales",
-        "2026-01-02",
-        "id,receipt_no,region,amount,sold_at,status\ns5,R5,MARS,5.00,2026-01-02T10:00:00Z,paid\n",
-    );
-    let out = p.run();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("{gate} 1 offending")), "{err}");
-
-    let p = pipeline_reading_the_parent();
-    p.arrive("sales", "2026-01-01", &day1());
-    p.run_ok();
+    day2(None, "MARS", 1);
     // US closes: its two published sales are orphans, although this run
     // rebuilds only the new EU sale.
-    p.arrive("region_status", "2026-01-02", "region,status\nUS,closed\n");
-    p.arrive(
-        "sales",
-        "2026-01-02",
-        "id,receipt_no,region,amount,sold_at,status\ns5,R5,EU,5.00,2026-01-02T10:00:00Z,paid\n",
-    );
-    let out = p.run();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("{gate} 2 offending")), "{err}");
+    day2(Some("region,status\nUS,closed\n"), "EU", 2);
 }
 
 #[test]

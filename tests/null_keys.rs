@@ -9,7 +9,7 @@
 mod common;
 
 use common::table;
-use common::targets::{Scenario, TargetUnderTest};
+use common::targets::Scenario;
 
 const PROJECT: &str = r#"
 [project]
@@ -48,13 +48,8 @@ GROUP BY 1
 
 #[test]
 fn a_null_key_is_replaced_and_read_downstream_like_any_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("warehouse.duckdb");
-    let t = TargetUnderTest::duckdb(&db);
-    let s = Scenario::new(
+    let (s, t, db) = Scenario::on_duckdb(
         PROJECT,
-        std::slice::from_ref(&t),
-        dir,
         &[
             ("models/ods/events_current.sql", EVENTS_CURRENT),
             ("models/mart/by_event.sql", BY_EVENT),

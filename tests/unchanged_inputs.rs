@@ -139,13 +139,8 @@ fn daily(db: &Path) -> Vec<Vec<String>> {
 
 #[test]
 fn skips_exactly_the_models_whose_inputs_did_not_change() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("warehouse.duckdb");
-    let t = TargetUnderTest::duckdb(&db);
-    let s = Scenario::new(
+    let (s, t, db) = Scenario::on_duckdb(
         PROJECT,
-        std::slice::from_ref(&t),
-        dir,
         &[
             ("models/ods/events_current.sql", EVENTS_CURRENT),
             ("models/mart/daily.sql", DAILY),

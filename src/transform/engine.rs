@@ -810,26 +810,11 @@ impl<'a> Engine<'a> {
                 }
                 continue;
             }
-            let Some(upm) = self.dag.model(up) else {
-                return Ok(false);
+            let changed = match self.logged_since(up, mark).await? {
+                Logged::Unknown => return Ok(false),
+                Logged::Nothing => continue,
+                Logged::Since(changed) => changed,
             };
-            if upm.materialized == Materialization::View {
-                return Ok(false);
-            }
-            let (s, t) = split_id(up);
-            if !self
-                .exists("_pushdown", &format!("{s}__{t}__changes"))
-                .await?
-            {
-                // Never logged a change for its readers (see `plan`).
-                continue;
-            }
-            let changed = ChangedModel {
-                changes: Names::of(&self.q, upm).changes,
-                since_seq: mark.parse().unwrap_or(0),
-            }
-            .render(self.d())
-            .join("\n");
             let n = self
                 .count_rows(&self.what(m, &format!("look for changes of {up}")), changed)
                 .await?;
@@ -1333,6 +1318,32 @@ impl<'a> Engine<'a> {
         Ok(out)
     }
 
+    /// What model `up` logged for its readers past a reader's `mark`.
+    async fn logged_since(&self, up: &str, mark: &str) -> Result<Logged> {
+        let Some(upm) = self.dag.model(up) else {
+            return Ok(Logged::Unknown);
+        };
+        if upm.materialized == Materialization::View {
+            return Ok(Logged::Unknown);
+        }
+        let (s, t) = split_id(up);
+        if !self
+            .exists("_pushdown", &format!("{s}__{t}__changes"))
+            .await?
+        {
+            // Never logged a change for its readers (see `plan`).
+            return Ok(Logged::Nothing);
+        }
+        Ok(Logged::Since(
+            ChangedModel {
+                changes: Names::of(&self.q, upm).changes,
+                since_seq: mark.parse().unwrap_or(0),
+            }
+            .render(self.d())
+            .join("\n"),
+        ))
+    }
+
     /// Whether parent model `to` removed no value of `field` since `m` last
     /// published (read from its change log past `m`'s mark on it). False
     /// when that cannot be known: `to` is not a model `m` reads, or a view.
@@ -1340,26 +1351,11 @@ impl<'a> Engine<'a> {
         let Some(mark) = self.watermarks.get(&(m.id(), to.to_string())) else {
             return Ok(false);
         };
-        let Some(upm) = self.dag.model(to) else {
-            return Ok(false);
+        let changed = match self.logged_since(to, mark).await? {
+            Logged::Unknown => return Ok(false),
+            Logged::Nothing => return Ok(true),
+            Logged::Since(changed) => changed,
         };
-        if upm.materialized == Materialization::View {
-            return Ok(false);
-        }
-        let (s, t) = split_id(to);
-        if !self
-            .exists("_pushdown", &format!("{s}__{t}__changes"))
-            .await?
-        {
-            // Never logged a change for its readers (see `plan`).
-            return Ok(true);
-        }
-        let changed = ChangedModel {
-            changes: Names::of(&self.q, upm).changes,
-            since_seq: mark.parse().unwrap_or(0),
-        }
-        .render(self.d())
-        .join("\n");
         let sql = &LostValues {
             changed,
             field: field.to_string(),
@@ -1454,6 +1450,17 @@ impl<'a> Engine<'a> {
         }
         Ok(())
     }
+}
+
+/// What a model logged for its readers since a mark.
+enum Logged {
+    /// Cannot be known: not a model, or a view (it logs nothing and changes
+    /// with its inputs).
+    Unknown,
+    /// No change log at all: it never logged a change.
+    Nothing,
+    /// Its change log past the mark (a [`ChangedModel`] fragment).
+    Since(String),
 }
 
 /// The message of the first failing error-severity gate.

@@ -186,6 +186,16 @@ impl Scenario {
         }
     }
 
+    /// A scenario on one DuckDB database file of its own: the scenario, its
+    /// target and the database's path.
+    pub fn on_duckdb(toml: &str, files: &[(&str, &str)]) -> (Scenario, TargetUnderTest, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("warehouse.duckdb");
+        let t = TargetUnderTest::duckdb(&db);
+        let s = Scenario::new(toml, std::slice::from_ref(&t), dir, files);
+        (s, t, db)
+    }
+
     /// Drops a file into `<landing>/<source>/<day>/<name>`.
     pub fn arrive(&self, source: &str, day: &str, name: &str, bytes: &[u8]) {
         write_bytes(&self.landing.join(source).join(day).join(name), bytes);
