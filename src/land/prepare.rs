@@ -305,8 +305,12 @@ impl Handler<'_> {
             }
         };
         let mut tokens: Vec<(&str, Box<RawValue>)> = Vec::new();
+        // A PII field written twice keeps its last value; the line as read
+        // would still carry the earlier one, so the record is rewritten.
+        let mut rewrite = false;
         if let Some(tok) = self.tokenizer {
             for field in &self.source.pii {
+                rewrite |= obj.repeats(field);
                 if let Some(raw) = obj.get(field) {
                     let token = match field_of(raw) {
                         Field::Null => continue,
@@ -326,7 +330,7 @@ impl Handler<'_> {
         // The record rewritten with its tokens goes to a buffer kept across
         // lines, so a line costs no allocation for it.
         let mut buf = std::mem::take(&mut out.scratch);
-        let payload = if tokens.is_empty() {
+        let payload = if tokens.is_empty() && !rewrite {
             text.trim()
         } else {
             buf.clear();
@@ -598,6 +602,45 @@ fn parquet_file(path: &Path, handler: &Handler, out: &mut Staged) -> io::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::SecretString;
+
+    /// A PII field written twice keeps its last value (record.rs): the
+    /// staged record must not carry the earlier one in the clear, whether
+    /// the last is tokenized or null.
+    #[test]
+    fn a_pii_field_written_twice_lands_without_its_earlier_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.jsonl");
+        std::fs::write(
+            &path,
+            "{\"id\":\"a\",\"email\":\"zed@example.com\",\"email\":null}\n\
+             {\"id\":\"b\",\"email\":null,\"email\":\"amy@example.com\"}\n",
+        )
+        .unwrap();
+        let source = Source {
+            name: "e".into(),
+            folder: "e".into(),
+            format: Format::JsonLines,
+            columns: Vec::new(),
+            required: vec!["id".into()],
+            pii: vec!["email".into()],
+            types: Default::default(),
+        };
+        let job = FileJob {
+            source: "e".into(),
+            path,
+            rel: "e/2026-01-01/e.jsonl".into(),
+        };
+        let tokenizer = Tokenizer::new(&SecretString::from("k3y"));
+        let p = prepare(job, &source, Some(&tokenizer), dir.path(), "000000").unwrap();
+        assert_eq!((p.rows, p.rejects), (2, 0));
+        let staged = std::fs::read_to_string(&p.staged_rows).unwrap();
+        assert!(!staged.contains('@'), "{staged}");
+        assert!(
+            staged.contains(&tokenizer.token("amy@example.com")),
+            "{staged}"
+        );
+    }
 
     #[test]
     fn csv_quoting() {

@@ -15,12 +15,20 @@ use serde_json::value::RawValue;
 #[derive(Debug)]
 pub struct Record<'a> {
     fields: Vec<(Cow<'a, str>, &'a RawValue)>,
+    /// The positions in `fields` of the keys the input wrote more than once.
+    repeated: Vec<usize>,
 }
 
 impl<'a> Record<'a> {
     /// The value of `name`, as written.
     pub fn get(&self, name: &str) -> Option<&'a RawValue> {
         self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
+    }
+
+    /// Whether the input wrote `name` more than once (the record keeps the
+    /// last value; the line as read still holds the others).
+    pub fn repeats(&self, name: &str) -> bool {
+        self.repeated.iter().any(|&i| self.fields[i].0 == name)
     }
 
     /// Replaces the value of `name`, in its place; `false` when absent.
@@ -78,16 +86,22 @@ impl<'de: 'a, 'a> Visitor<'de> for RecordVisitor<'a> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record<'a>, A::Error> {
         let mut fields: Vec<(Cow<'a, str>, &'a RawValue)> = Vec::with_capacity(16);
+        let mut repeated = Vec::new();
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             let v: &'de RawValue = map.next_value()?;
             // A key written twice keeps its first place and its last value,
             // as a JSON reader that keeps the order of an object does.
-            match fields.iter_mut().find(|(x, _)| *x == k) {
-                Some((_, slot)) => *slot = v,
+            match fields.iter().position(|(x, _)| *x == k) {
+                Some(i) => {
+                    fields[i].1 = v;
+                    if !repeated.contains(&i) {
+                        repeated.push(i);
+                    }
+                }
                 None => fields.push((k, v)),
             }
         }
-        Ok(Record { fields })
+        Ok(Record { fields, repeated })
     }
 }
 
@@ -147,6 +161,7 @@ mod tests {
     fn a_repeated_key_keeps_its_first_place_and_last_value() {
         let r: Record = serde_json::from_str(r#"{"a": 1, "b": 2, "a": 3}"#).unwrap();
         assert_eq!(r.get("a").unwrap().get(), "3");
+        assert!(r.repeats("a") && !r.repeats("b") && !r.repeats("c"));
         let mut buf = String::new();
         r.write_to(&mut buf);
         assert_eq!(buf, r#"{"a":3,"b":2}"#);
